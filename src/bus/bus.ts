@@ -1,0 +1,44 @@
+/**
+ * The bus is the only door between stages. Embedded: an append-only log in the SQLite file;
+ * distributed: Kafka. Delivery is at-least-once: a consumer's position moves only after its
+ * handler resolved, so handlers must be idempotent (every write is an upsert by id).
+ */
+export interface BusRecord<T = unknown> {
+  /** Item id: records with one key keep their order. */
+  key: string;
+  value: T;
+}
+
+export interface DeliveredRecord<T = unknown> extends BusRecord<T> {
+  topic: string;
+  /** Engine-specific position, opaque to stages. */
+  offset: string;
+}
+
+export type BatchHandler<T = unknown> = (batch: DeliveredRecord<T>[]) => Promise<void>;
+
+export interface ConsumeOptions {
+  /** Most records handed to one handler call. */
+  batchSize?: number;
+}
+
+export interface Consumer {
+  /** Stops fetching, waits for the running batch, commits nothing unprocessed. */
+  stop(): Promise<void>;
+  /** Resolves when the consumer has handled everything published so far (tests, CLI). */
+  drained(): Promise<void>;
+  /** The last handler error, or null; a failing batch is retried from the same position. */
+  lastError(): Error | null;
+}
+
+export interface Bus {
+  readonly kind: string;
+  publish<T>(topic: string, records: BusRecord<T>[]): Promise<void>;
+  consume<T>(topic: string, group: string, handler: BatchHandler<T>, opts?: ConsumeOptions): Consumer;
+  /** Records published but not yet committed by the group. */
+  lag(topic: string, group: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Topic names shared by every engine. */
+export const TOPICS = { raw: 'items.raw', scored: 'items.scored' } as const;

@@ -1,0 +1,186 @@
+import { EventEmitter } from 'node:events';
+import type { Bus, BusRecord, BatchHandler, ConsumeOptions, Consumer, DeliveredRecord } from './bus.ts';
+import type { Db } from '../store/sqlite-db.ts';
+import { releaseDatabase } from '../store/sqlite-db.ts';
+
+/**
+ * The embedded bus: an append-only log table with one committed position per (topic, group).
+ * Consumers in this process are woken at once on publish; a publisher in another process
+ * (`sentinel ingest` while `sentinel run` works) is picked up by the poll.
+ */
+export class SqliteLogBus implements Bus {
+  readonly kind = 'sqlite';
+  private readonly wake = new EventEmitter();
+  private readonly consumers = new Set<LogConsumer<unknown>>();
+  private readonly insert;
+  private readonly pollMs: number;
+
+  constructor(
+    private readonly db: Db,
+    opts: { pollMs?: number; ownsDb?: boolean } = {},
+  ) {
+    this.pollMs = opts.pollMs ?? 500;
+    this.ownsDb = opts.ownsDb ?? true;
+    this.wake.setMaxListeners(0);
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS bus_log (
+        seq   INTEGER PRIMARY KEY AUTOINCREMENT,
+        topic TEXT NOT NULL,
+        key   TEXT NOT NULL,
+        value TEXT NOT NULL,
+        at    INTEGER NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS bus_log_topic_seq ON bus_log(topic, seq);
+      CREATE TABLE IF NOT EXISTS bus_offsets (
+        topic TEXT NOT NULL,
+        grp   TEXT NOT NULL,
+        seq   INTEGER NOT NULL,
+        PRIMARY KEY (topic, grp)
+      );
+    `);
+    this.insert = db.prepare('INSERT INTO bus_log (topic, key, value, at) VALUES (?, ?, ?, ?)');
+  }
+  private readonly ownsDb: boolean;
+
+  async publish<T>(topic: string, records: BusRecord<T>[]): Promise<void> {
+    if (!records.length) return;
+    const now = Date.now();
+    this.db.transaction(() => {
+      for (const r of records) this.insert.run(topic, r.key, JSON.stringify(r.value), now);
+    })();
+    this.wake.emit(topic);
+  }
+
+  consume<T>(topic: string, group: string, handler: BatchHandler<T>, opts: ConsumeOptions = {}): Consumer {
+    const c = new LogConsumer<T>(this.db, this.wake, topic, group, handler, opts.batchSize ?? 200, this.pollMs);
+    this.consumers.add(c as LogConsumer<unknown>);
+    c.start();
+    return {
+      stop: async () => {
+        await c.stop();
+        this.consumers.delete(c as LogConsumer<unknown>);
+      },
+      drained: () => c.drained(),
+      lastError: () => c.error,
+    };
+  }
+
+  async lag(topic: string, group: string): Promise<number> {
+    const row = this.db
+      .prepare(
+        `SELECT count(*) AS n FROM bus_log WHERE topic = ? AND seq > coalesce((SELECT seq FROM bus_offsets WHERE topic = ? AND grp = ?), 0)`,
+      )
+      .get(topic, topic, group) as { n: number };
+    return row.n;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.consumers].map((c) => c.stop()));
+    this.consumers.clear();
+    if (this.ownsDb) releaseDatabase(this.db);
+  }
+}
+
+class LogConsumer<T> {
+  error: Error | null = null;
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private kick: (() => void) | null = null;
+  private waiters: (() => void)[] = [];
+  private failures = 0;
+  private readonly fetch;
+  private readonly position;
+  private readonly commit;
+  private readonly onWake = () => this.kick?.();
+
+  constructor(
+    db: Db,
+    private readonly wake: EventEmitter,
+    private readonly topic: string,
+    private readonly group: string,
+    private readonly handler: BatchHandler<T>,
+    private readonly batchSize: number,
+    private readonly pollMs: number,
+  ) {
+    this.fetch = db.prepare('SELECT seq, key, value FROM bus_log WHERE topic = ? AND seq > ? ORDER BY seq LIMIT ?');
+    this.position = db.prepare('SELECT seq FROM bus_offsets WHERE topic = ? AND grp = ?');
+    this.commit = db.prepare(
+      'INSERT INTO bus_offsets (topic, grp, seq) VALUES (?, ?, ?) ON CONFLICT(topic, grp) DO UPDATE SET seq = excluded.seq',
+    );
+  }
+
+  start(): void {
+    this.running = true;
+    this.wake.on(this.topic, this.onWake);
+    this.loop = this.run();
+  }
+
+  private committed(): number {
+    const row = this.position.get(this.topic, this.group) as { seq: number } | undefined;
+    return row?.seq ?? 0;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      const rows = this.fetch.all(this.topic, this.committed(), this.batchSize) as {
+        seq: number;
+        key: string;
+        value: string;
+      }[];
+      if (!rows.length) {
+        this.waiters.splice(0).forEach((w) => w());
+        await this.idle(this.pollMs);
+        continue;
+      }
+      const batch: DeliveredRecord<T>[] = rows.map((r) => ({
+        topic: this.topic,
+        key: r.key,
+        value: JSON.parse(r.value) as T,
+        offset: String(r.seq),
+      }));
+      try {
+        await this.handler(batch);
+        // The position moves only after the handler resolved: at-least-once.
+        this.commit.run(this.topic, this.group, rows[rows.length - 1]!.seq);
+        this.error = null;
+        this.failures = 0;
+      } catch (err) {
+        this.error = err instanceof Error ? err : new Error(String(err));
+        this.failures++;
+        // The same batch is retried from the same position, backing off up to 30 s.
+        await this.idle(Math.min(30_000, 200 * 2 ** Math.min(this.failures, 8)));
+      }
+    }
+  }
+
+  private idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        if (this.timer) clearTimeout(this.timer);
+        this.timer = null;
+        this.kick = null;
+        resolve();
+      };
+      this.kick = done;
+      this.timer = setTimeout(done, ms);
+    });
+  }
+
+  drained(): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.waiters.push(resolve);
+      this.kick?.();
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.wake.off(this.topic, this.onWake);
+    this.kick?.();
+    await this.loop;
+    this.waiters.splice(0).forEach((w) => w());
+  }
+}

@@ -1,0 +1,50 @@
+import type { RawItem, ScoredItem } from '../core/types.ts';
+import { normaliseItemText } from '../text/normalise.ts';
+import { simhash } from '../text/simhash.ts';
+import type { Segmenter } from '../text/segmenter.ts';
+import type { RegionResolver } from '../text/regions.ts';
+import type { RuleEngine } from '../scoring/engine.ts';
+
+export interface ProcessDeps {
+  /** A getter, so a rules reload swaps the engine between two items, never inside one. */
+  engine: () => RuleEngine;
+  segmenter: Segmenter;
+  regions: RegionResolver;
+  /** Per-source weight from the pipeline file (a verified channel counts more than a repost). */
+  sourceWeight?: (sourceId: string) => number;
+  now?: () => Date;
+}
+
+export type Processor = (raw: RawItem) => ScoredItem;
+
+/** The process stage for one item: normalise, segment, regions, score, SimHash. Pure given its deps. */
+export function createProcessor(deps: ProcessDeps): Processor {
+  const now = deps.now ?? (() => new Date());
+  return (raw) => {
+    const text = normaliseItemText(raw.title, raw.body);
+    const tokens = deps.segmenter.cut(text);
+    const at = new Date(raw.publishedAt);
+    const s = deps.engine().score({
+      text,
+      title: raw.title,
+      kind: raw.kind,
+      sourceId: raw.sourceId,
+      sourceWeight: deps.sourceWeight?.(raw.sourceId) ?? 1,
+      at: Number.isNaN(at.getTime()) ? now() : at,
+    });
+    return {
+      ...raw,
+      text,
+      tokens,
+      simhash: simhash(tokens),
+      regions: deps.regions.extract(text, raw.regionHint),
+      category: s.category,
+      score: s.score,
+      level: s.level,
+      risk: s.risk,
+      hits: s.hits,
+      explanation: s.explanation,
+      processedAt: now().toISOString(),
+    };
+  };
+}

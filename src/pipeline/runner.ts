@@ -1,0 +1,277 @@
+import { join, resolve } from 'node:path';
+import { watch, type FSWatcher } from 'node:fs';
+import type { Logger } from 'pino';
+import type { RawItem, ScoredItem } from '../core/types.ts';
+import type { Bus, Consumer } from '../bus/bus.ts';
+import { TOPICS } from '../bus/bus.ts';
+import type { Store } from '../store/store.ts';
+import type { Queue, QueueWorker } from '../notify/queue.ts';
+import { createBus } from '../bus/factory.ts';
+import { createStore } from '../store/factory.ts';
+import { createQueue } from '../notify/factory.ts';
+import { acquireDatabase, releaseDatabase } from '../store/sqlite-db.ts';
+import { loadPipeline, type Pipeline } from '../config/pipeline.ts';
+import { loadRuleEngine, type RuleEngine } from '../scoring/engine.ts';
+import { createSegmenter } from '../text/segment.ts';
+import { createRegionResolver } from '../text/regions.ts';
+import { createProcessor } from './process.ts';
+import { alertFor } from '../alerts/raise.ts';
+import { alertEvent, sendWebhook, type WebhookChannel } from '../notify/webhook.ts';
+import { SourceState, type SourceStatus } from './source-state.ts';
+import { Scheduler, withJitter } from './scheduler.ts';
+import { startDesk } from '../desk/server.ts';
+import type { Source } from '../sources/source.ts';
+
+export const ROLES = ['ingest', 'process', 'alerts', 'notify', 'desk', 'all'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface RunOptions {
+  pipelineFile: string;
+  /** Which stages this process runs; default ['all']. */
+  roles?: Role[];
+  /** Folder of the embedded engines' file (SENTINEL_DATA). */
+  dataDir?: string;
+  bus?: string;
+  store?: string;
+  queue?: string;
+  host?: string;
+  port?: number;
+  /** Generic catch-all webhook (SENTINEL_WEBHOOK_URL / SENTINEL_WEBHOOK_SECRET). */
+  webhookUrl?: string;
+  webhookSecret?: string;
+  /** Watch rules/ and reload on change (embedded default). */
+  watchRules?: boolean;
+  log: Logger;
+}
+
+export interface RunningPipeline {
+  pipeline: Pipeline;
+  bus: Bus;
+  store: Store;
+  queue: Queue;
+  deskUrl: string | null;
+  engine(): RuleEngine;
+  /** Reloads rules; on error keeps the last good rules and rethrows the reason. */
+  reloadRules(): Promise<RuleEngine>;
+  /** Hands items to the bus as a source would: only new or changed ones are published. */
+  ingest(items: RawItem[]): Promise<{ fresh: number; duplicates: number }>;
+  /** Polls every source once now (CLI, tests). */
+  pollAll(): Promise<void>;
+  /** Resolves when every consumer and the queue have handled everything so far. */
+  drained(): Promise<void>;
+  sourceStatuses(): SourceStatus[];
+  stop(): Promise<void>;
+}
+
+export function dataFile(dataDir: string): string {
+  return join(resolve(dataDir), 'sentinel.db');
+}
+
+export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> {
+  const log = opts.log;
+  const roles = opts.roles?.length ? opts.roles : (['all'] as Role[]);
+  const has = (r: Role) => roles.includes('all') || roles.includes(r);
+  const pipeline = loadPipeline(opts.pipelineFile);
+  const dbPath = dataFile(opts.dataDir ?? 'data');
+
+  let engine = await loadRuleEngine(pipeline.rulesDir);
+  const segmenter = createSegmenter({
+    backend: pipeline.segmenter,
+    dictDir: join(pipeline.rulesDir, 'dict'),
+    extraWords: engine.terms,
+  });
+  const regions = createRegionResolver({ province: pipeline.province });
+  const weights = new Map(pipeline.sources.map((s) => [s.id, s.weight]));
+  const process = createProcessor({
+    engine: () => engine,
+    segmenter,
+    regions,
+    sourceWeight: (id) => weights.get(id) ?? 1,
+  });
+
+  const bus = await createBus(opts.bus, dbPath);
+  const store = await createStore(opts.store, dbPath, (t) => segmenter.cut(t));
+  const queue = await createQueue(opts.queue, dbPath);
+  const stateDb = acquireDatabase(dbPath);
+  const state = new SourceState(stateDb);
+
+  const consumers: Consumer[] = [];
+  const workers: QueueWorker[] = [];
+  const scheduler = new Scheduler();
+  const channels: WebhookChannel[] = pipeline.notify.webhooks.map((w) => ({
+    name: w.name,
+    url: w.url,
+    secret: w.secretEnv ? globalThis.process.env[w.secretEnv] : undefined,
+  }));
+  if (opts.webhookUrl) channels.push({ name: 'catch-all', url: opts.webhookUrl, secret: opts.webhookSecret });
+
+  // --- ingest: poll sources, publish what is new to the raw topic -------------------------
+  const ingest = async (items: RawItem[]) => {
+    const { fresh, duplicates } = state.fresh(items);
+    await bus.publish<RawItem>(TOPICS.raw, fresh.map((it) => ({ key: it.id, value: it })));
+    // marked only after the bus accepted them: a crash in between republishes, never loses
+    state.markSeen(fresh);
+    return { fresh: fresh.length, duplicates };
+  };
+  const pollSource = async (source: Source): Promise<number> => {
+    const prev = state.status(source.id);
+    const status: SourceStatus = prev ?? {
+      id: source.id, type: source.type, kind: source.kind, lastPollAt: null, lastSuccessAt: null,
+      lastError: null, lastErrorAt: null, consecutiveFailures: 0, seen: 0, new: 0, duplicate: 0,
+      newestItemAt: null, nextPollAt: null,
+    };
+    const started = new Date();
+    status.lastPollAt = started.toISOString();
+    let next = withJitter(source.everyMs);
+    try {
+      const items = await source.poll({ signal: AbortSignal.timeout(120_000), now: () => new Date(), baseDir: pipeline.dir });
+      const { fresh, duplicates } = await ingest(items);
+      status.lastSuccessAt = new Date().toISOString();
+      status.consecutiveFailures = 0;
+      status.seen += items.length;
+      status.new += fresh;
+      status.duplicate += duplicates;
+      for (const it of items) {
+        if (!status.newestItemAt || it.publishedAt > status.newestItemAt) status.newestItemAt = new Date(it.publishedAt).toISOString();
+      }
+      log.info({ source: source.id, seen: items.length, new: fresh, duplicates }, 'source polled');
+    } catch (err) {
+      status.lastError = (err as Error).message;
+      status.lastErrorAt = new Date().toISOString();
+      status.consecutiveFailures++;
+      // back off on failure: double the interval per consecutive failure, at most 6 h
+      next = Math.min(withJitter(source.everyMs) * 2 ** Math.min(status.consecutiveFailures, 6), 6 * 3_600_000);
+      log.warn({ source: source.id, err: status.lastError }, 'source poll failed');
+    }
+    status.nextPollAt = new Date(Date.now() + next).toISOString();
+    state.saveStatus(status);
+    return next;
+  };
+
+  // --- process: raw → scored ---------------------------------------------------------------
+  if (has('process')) {
+    consumers.push(
+      bus.consume<RawItem>(TOPICS.raw, 'process', async (batch) => {
+        const scored = batch.map((r) => process(r.value));
+        await bus.publish<ScoredItem>(TOPICS.scored, scored.map((s) => ({ key: s.id, value: s })));
+      }),
+    );
+  }
+
+  // --- alerts: store items, raise alerts, enqueue deliveries --------------------------------
+  if (has('alerts')) {
+    consumers.push(
+      bus.consume<ScoredItem>(TOPICS.scored, 'alerts', async (batch) => {
+        const items = batch.map((r) => r.value);
+        await store.upsertItems(items);
+        const alerts = items.flatMap((it) => alertFor(it, pipeline.alerts.minLevel) ?? []);
+        await store.upsertAlerts(alerts);
+        if (channels.length && alerts.length) {
+          // Delivery ids are stable per alert and channel: a replayed batch enqueues nothing new.
+          const stored = await Promise.all([...new Set(alerts.map((a) => a.id))].map((id) => store.getAlert(id)));
+          await queue.enqueue(
+            stored.flatMap((a) =>
+              a ? channels.map((c) => ({ id: `${a.id}.${c.name}.raised`, alertId: a.id, channel: c.name, payload: alertEvent(a, pipeline.notify.deskUrl) })) : [],
+            ),
+          );
+        }
+        if (alerts.length) log.info({ items: items.length, alerts: alerts.length }, 'alerts raised');
+      }),
+    );
+  }
+
+  // --- notify: deliver webhooks ------------------------------------------------------------
+  if (has('notify') && channels.length) {
+    const byName = new Map(channels.map((c) => [c.name, c]));
+    workers.push(
+      queue.work(async (d) => {
+        const ch = byName.get(d.channel);
+        if (!ch) throw new Error(`channel '${d.channel}' is no longer configured`);
+        await sendWebhook(ch, d);
+      }),
+    );
+  }
+
+  if (has('ingest')) {
+    pipeline.sources.forEach((s, i) => scheduler.schedule(s.id, i * 50, () => pollSource(s)));
+  }
+
+  // --- rules reload ------------------------------------------------------------------------
+  const reloadRules = async () => {
+    const next = await loadRuleEngine(pipeline.rulesDir);
+    engine = next;
+    log.info({ rules: next.rules.length }, 'rules reloaded');
+    return next;
+  };
+  let watcher: FSWatcher | null = null;
+  if (opts.watchRules) {
+    let timer: NodeJS.Timeout | null = null;
+    try {
+      watcher = watch(pipeline.rulesDir, { recursive: true }, () => {
+        if (timer) clearTimeout(timer);
+        timer = setTimeout(() => {
+          reloadRules().catch((err) => log.error({ err: (err as Error).message }, 'rules reload failed; keeping the last good rules'));
+        }, 300);
+      });
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'cannot watch rules folder; reload through the API instead');
+    }
+  }
+
+  // --- desk ----------------------------------------------------------------------------------
+  let desk: Awaited<ReturnType<typeof startDesk>> | null = null;
+  if (has('desk')) {
+    desk = await startDesk(
+      {
+        store,
+        queue,
+        health: async () => {
+          const out: Record<string, string> = {};
+          await store.ping().then(() => (out.store = 'ok'), (e: Error) => (out.store = e.message));
+          for (const c of consumers) {
+            const e = c.lastError();
+            if (e) out.bus = `consumer failing: ${e.message}`;
+          }
+          out.bus ??= 'ok';
+          return out;
+        },
+        sources: async () => pipeline.sources.map((s) => state.status(s.id) ?? { id: s.id, type: s.type, kind: s.kind, lastPollAt: null }),
+      },
+      { host: opts.host ?? '127.0.0.1', port: opts.port ?? 8080 },
+    );
+    log.info({ url: desk.url }, 'duty desk listening');
+  }
+
+  return {
+    pipeline,
+    bus,
+    store,
+    queue,
+    deskUrl: desk?.url ?? null,
+    engine: () => engine,
+    reloadRules,
+    ingest,
+    pollAll: async () => {
+      await Promise.all(pipeline.sources.map((s) => pollSource(s)));
+    },
+    drained: async () => {
+      // raw → scored → alerts → deliveries: drain in flow order, twice to catch hand-offs
+      for (let i = 0; i < 2; i++) {
+        for (const c of consumers) await c.drained();
+        for (const w of workers) await w.drained();
+      }
+    },
+    sourceStatuses: () => pipeline.sources.flatMap((s) => state.status(s.id) ?? []),
+    stop: async () => {
+      watcher?.close();
+      await desk?.close();
+      await scheduler.stop();
+      await Promise.all(consumers.map((c) => c.stop()));
+      await Promise.all(workers.map((w) => w.stop()));
+      await queue.close();
+      await bus.close();
+      await store.close();
+      releaseDatabase(stateDb);
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import type { Alert } from '../core/types.ts';
+import { maxLevel } from '../core/types.ts';
+
+/**
+ * GB/T 2260 codes nest by prefix: 36 = 江西省, 3601 = 南昌市, 360102 = 东湖区. A region filter
+ * on a province or city code matches everything below it, so every stored region is indexed
+ * under each of its ancestors' prefixes.
+ */
+export function regionFilterPrefix(code: string): string {
+  const c = code.padEnd(6, '0').slice(0, 6);
+  if (c.endsWith('0000')) return c.slice(0, 2);
+  if (c.endsWith('00')) return c.slice(0, 4);
+  return c;
+}
+
+export function regionPrefixes(codes: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const code of codes) {
+    if (!/^\d{6}$/.test(code)) continue;
+    out.add(code.slice(0, 2));
+    if (!code.endsWith('0000')) out.add(code.slice(0, 4));
+    if (!code.endsWith('00')) out.add(code);
+  }
+  return [...out];
+}
+
+/**
+ * An alert seen again (a replay, or a new report of the same incident) refreshes what
+ * detection knows and keeps what people did: status, assignee, close reason, history, version.
+ */
+export function mergeDetection(existing: Alert, incoming: Alert): Alert {
+  const union = <T>(a: readonly T[], b: readonly T[]) => [...new Set([...a, ...b])];
+  return {
+    ...incoming,
+    level: maxLevel(existing.level, incoming.level) ?? incoming.level,
+    score: Math.max(existing.score, incoming.score),
+    itemIds: union(existing.itemIds, incoming.itemIds),
+    sources: union(existing.sources, incoming.sources),
+    kinds: union(existing.kinds, incoming.kinds),
+    terms: union(existing.terms, incoming.terms),
+    regions: union(existing.regions, incoming.regions),
+    firstSeenAt: existing.firstSeenAt < incoming.firstSeenAt ? existing.firstSeenAt : incoming.firstSeenAt,
+    lastSeenAt: existing.lastSeenAt > incoming.lastSeenAt ? existing.lastSeenAt : incoming.lastSeenAt,
+    status: existing.status,
+    assignee: existing.assignee,
+    closeReason: existing.closeReason,
+    history: existing.history,
+    version: existing.version,
+    createdAt: existing.createdAt,
+    updatedAt: existing.updatedAt,
+  };
+}

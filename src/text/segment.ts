@@ -1,0 +1,86 @@
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import type { Segmenter } from './segmenter.ts';
+
+export type { Segmenter } from './segmenter.ts';
+export type SegmenterBackend = 'node-rs' | 'nodejieba';
+export const SEGMENTER_BACKENDS: readonly SegmenterBackend[] = ['node-rs', 'nodejieba'];
+
+const require = createRequire(import.meta.url);
+
+/** A user-dictionary word gets this frequency so jieba keeps it whole against its own entries. */
+const USER_WORD_FREQ = 200000;
+
+export interface SegmenterOptions {
+  backend?: SegmenterBackend;
+  /** Folder with jieba user dictionaries (`*.dict`, one `word [freq] [tag]` a line), usually rules/dict. */
+  dictDir?: string;
+  /** Words that must stay whole besides the dictionary files (e.g. every rule term). */
+  extraWords?: Iterable<string>;
+}
+
+/** Lines of every *.dict file in dictDir plus the extra words, in jieba's `word freq` format. */
+export function userDictionaryLines(opts: SegmenterOptions): string[] {
+  const lines: string[] = [];
+  const seen = new Set<string>();
+  const add = (word: string, rest?: string) => {
+    if (!word || seen.has(word) || /\s/.test(word)) return;
+    seen.add(word);
+    lines.push(rest ? `${word} ${rest}` : `${word} ${USER_WORD_FREQ}`);
+  };
+  if (opts.dictDir && existsSync(opts.dictDir)) {
+    for (const f of readdirSync(opts.dictDir).filter((n) => n.endsWith('.dict')).sort()) {
+      for (const raw of readFileSync(join(opts.dictDir, f), 'utf8').split(/\r?\n/)) {
+        const line = raw.trim();
+        if (!line || line.startsWith('#')) continue;
+        const [word, ...rest] = line.split(/\s+/);
+        add(word!, rest.length && /^\d+$/.test(rest[0]!) ? rest.join(' ') : undefined);
+      }
+    }
+  }
+  for (const w of opts.extraWords ?? []) add(w.trim());
+  return lines;
+}
+
+/** Drops whitespace and punctuation-only tokens: they carry nothing for search or SimHash. */
+const MEANINGFUL = /[\p{L}\p{N}]/u;
+const clean = (tokens: string[]): string[] => tokens.filter((t) => MEANINGFUL.test(t));
+
+function nodeRs(lines: string[]): Segmenter {
+  const { Jieba } = require('@node-rs/jieba') as typeof import('@node-rs/jieba');
+  const { dict } = require('@node-rs/jieba/dict') as { dict: Uint8Array };
+  const jieba = Jieba.withDict(dict);
+  if (lines.length) jieba.loadDict(Buffer.from(lines.join('\n') + '\n', 'utf8'));
+  return { name: 'node-rs', cut: (text) => clean(jieba.cut(text, true)) };
+}
+
+let nodejiebaLoaded = false;
+function nodejieba(lines: string[]): Segmenter {
+  // nodejieba keeps one dictionary per process: the first call loads the defaults, later
+  // segmenters add their words on top (insertWord), which is what every caller here wants.
+  const nj = require('nodejieba') as {
+    load(o?: object): void;
+    insertWord(w: string): boolean;
+    cut(t: string, hmm?: boolean): string[];
+  };
+  if (!nodejiebaLoaded) {
+    nj.load();
+    nodejiebaLoaded = true;
+  }
+  for (const l of lines) nj.insertWord(l.split(' ')[0]!);
+  return { name: 'nodejieba', cut: (text) => clean(nj.cut(text, true)) };
+}
+
+export function createSegmenter(opts: SegmenterOptions = {}): Segmenter {
+  const backend = opts.backend ?? 'node-rs';
+  const lines = userDictionaryLines(opts);
+  switch (backend) {
+    case 'node-rs':
+      return nodeRs(lines);
+    case 'nodejieba':
+      return nodejieba(lines);
+    default:
+      throw new Error(`unknown segmenter '${String(backend)}': expected one of ${SEGMENTER_BACKENDS.join(', ')}`);
+  }
+}

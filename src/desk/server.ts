@@ -1,0 +1,75 @@
+import Fastify from 'fastify';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import type { DeskDeps, DeskOptions } from './deps.ts';
+import { registerApi } from './api.ts';
+import { registerUi } from './static.ts';
+
+export type { DeskDeps, DeskOptions } from './deps.ts';
+
+/**
+ * The page loads only its own files; nothing inline, nothing from elsewhere, never framed.
+ * Item text is untrusted (scraped news, public complaints), so this is the second wall behind
+ * the page's textContent-only rendering.
+ */
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'content-security-policy': CONTENT_SECURITY_POLICY,
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'cross-origin-opener-policy': 'same-origin',
+};
+
+/** Builds the desk without listening, for app.inject() in tests and for embedding. */
+export function buildDesk(deps: DeskDeps, opts: DeskOptions = {}): FastifyInstance {
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 64 * 1024 });
+
+  // onSend runs for every reply, including 404s and errors, so no response escapes the headers.
+  app.addHook('onSend', async (req, reply, payload) => {
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
+    if (req.url.startsWith('/api/') || req.url.startsWith('/healthz')) reply.header('cache-control', 'no-store');
+    return payload;
+  });
+
+  app.setNotFoundHandler(async (req, reply) => {
+    return reply.code(404).send({ error: 'not found', method: req.method, path: req.url.split('?')[0] });
+  });
+
+  app.setErrorHandler(async (err: FastifyError, req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) {
+      req.log.error({ err }, 'desk request failed');
+      // Engine errors can carry file paths or connection strings: keep them in the log only.
+      return reply.code(500).send({ error: 'internal error' });
+    }
+    return reply.code(status).send({ error: err.message, ...(err.code ? { code: err.code } : {}) });
+  });
+
+  app.get('/healthz', async (req, reply) => {
+    let engines: Record<string, string>;
+    try {
+      engines = await deps.health();
+    } catch (err) {
+      req.log.warn({ err }, 'health check failed');
+      engines = { health: err instanceof Error ? err.message : String(err) };
+    }
+    const ok = Object.values(engines).every((v) => v === 'ok');
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', engines });
+  });
+
+  registerApi(app, deps);
+  registerUi(app);
+  return app;
+}
+
+/** Builds the desk and listens; `url` is where the page is (e.g. http://127.0.0.1:8080). */
+export async function startDesk(
+  deps: DeskDeps,
+  opts: DeskOptions = {},
+): Promise<{ url: string; app: FastifyInstance; close(): Promise<void> }> {
+  const app = buildDesk(deps, opts);
+  const url = await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 8080 });
+  return { url, app, close: () => app.close() };
+}

@@ -1,0 +1,456 @@
+import { readFile, readdir } from 'node:fs/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { buildDesk, startDesk, CONTENT_SECURITY_POLICY } from '../../src/desk/server.ts';
+import type { DeskDeps } from '../../src/desk/server.ts';
+import { UI_FILES } from '../../src/desk/static.ts';
+import type { Delivery, DeliveryState, Queue, QueueWorker } from '../../src/notify/queue.ts';
+import { MemoryStore } from './memory-store.ts';
+import { ALERTS, ITEMS, canteenAlert, canteenDelivery, takeoutAlert, milkAlert } from './fixtures.ts';
+
+/** Holds delivery states for the alert page; the desk only ever reads them. */
+class MemoryQueue implements Queue {
+  readonly kind = 'memory';
+  readonly states: DeliveryState[] = [];
+  failWith: Error | null = null;
+  async enqueue(ds: Delivery[]): Promise<void> {
+    const now = new Date().toISOString();
+    for (const d of ds) this.states.push({ ...d, status: 'pending', attempts: 0, lastError: null, nextAttemptAt: now, updatedAt: now });
+  }
+  work(): QueueWorker {
+    throw new Error('the desk never works the queue');
+  }
+  async deliveriesFor(alertId: string): Promise<DeliveryState[]> {
+    if (this.failWith) throw this.failWith;
+    return this.states.filter((d) => d.alertId === alertId);
+  }
+  async close(): Promise<void> {}
+}
+
+let store: MemoryStore;
+let queue: MemoryQueue;
+let app: FastifyInstance;
+let engines: Record<string, string>;
+
+function deps(over: Partial<DeskDeps> = {}): DeskDeps {
+  return {
+    store,
+    queue,
+    health: async () => engines,
+    sources: async () => [{ id: 'jxnews', status: 'ok', lastFetchAt: '2026-11-29T02:00:00.000Z' }],
+    ...over,
+  };
+}
+
+beforeEach(async () => {
+  store = new MemoryStore(() => new Date('2026-11-29T03:00:00.000Z'));
+  await store.upsertItems(ITEMS);
+  await store.upsertAlerts(ALERTS);
+  queue = new MemoryQueue();
+  queue.states.push(canteenDelivery);
+  engines = { bus: 'ok', store: 'ok', queue: 'ok' };
+  app = buildDesk(deps());
+});
+
+afterEach(async () => {
+  await app.close();
+});
+
+const get = (url: string) => app.inject({ method: 'GET', url });
+const act = (id: string, payload: unknown, headers: Record<string, string> = {}) =>
+  app.inject({ method: 'POST', url: `/api/v1/alerts/${encodeURIComponent(id)}/actions`, payload: payload as object, headers });
+const ids = (body: { items: { id: string }[] }) => body.items.map((a) => a.id);
+const enc = encodeURIComponent;
+
+describe('GET /healthz', () => {
+  it('is 200 ok when every engine is ok', async () => {
+    const r = await get('/healthz');
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toEqual({ status: 'ok', engines: { bus: 'ok', store: 'ok', queue: 'ok' } });
+  });
+
+  it('is 503 degraded, with the same shape, when one engine reports an error', async () => {
+    engines = { bus: 'ok', store: 'SQLITE_BUSY: database is locked', queue: 'ok' };
+    const r = await get('/healthz');
+    expect(r.statusCode).toBe(503);
+    expect(r.json()).toEqual({ status: 'degraded', engines });
+  });
+
+  it('is 503 degraded when the health check itself throws', async () => {
+    await app.close();
+    app = buildDesk(deps({ health: async () => Promise.reject(new Error('bus unreachable')) }));
+    const r = await get('/healthz');
+    expect(r.statusCode).toBe(503);
+    expect(r.json()).toEqual({ status: 'degraded', engines: { health: 'bus unreachable' } });
+  });
+});
+
+describe('GET /api/v1/alerts', () => {
+  it('lists alerts newest first with the total', async () => {
+    const r = await get('/api/v1/alerts');
+    expect(r.statusCode).toBe(200);
+    const body = r.json();
+    expect(body.total).toBe(4);
+    expect(ids(body)).toEqual(['a-canteen', 'a-takeout', 'a-rumour', 'a-milk']);
+  });
+
+  it('filters by level, given as a comma list or as repeated parameters', async () => {
+    const comma = (await get(`/api/v1/alerts?level=${enc('红,黄')}`)).json();
+    const repeated = (await get(`/api/v1/alerts?level=${enc('红')}&level=${enc('黄')}`)).json();
+    expect(ids(comma)).toEqual(['a-canteen', 'a-takeout']);
+    expect(ids(repeated)).toEqual(ids(comma));
+  });
+
+  it('filters by category, status, region prefix, keyword and time', async () => {
+    expect(ids((await get(`/api/v1/alerts?category=${enc('校园集中供餐')}`)).json())).toEqual(['a-canteen', 'a-rumour']);
+    expect(ids((await get('/api/v1/alerts?status=new,acknowledged')).json())).toEqual(['a-canteen', 'a-takeout']);
+    // 3601 = 南昌市 matches both of its districts, not 深圳 (4403).
+    expect(ids((await get('/api/v1/alerts?region=360100')).json())).toEqual(['a-canteen', 'a-takeout']);
+    expect(ids((await get(`/api/v1/alerts?q=${enc('送医')}`)).json())).toEqual(['a-canteen']);
+    const window = (await get(`/api/v1/alerts?from=2026-11-27T00:00:00Z&to=${enc('2026-11-28T23:00:00+08:00')}`)).json();
+    expect(ids(window)).toEqual(['a-takeout', 'a-rumour']);
+  });
+
+  it('pages with limit and offset while total counts every match', async () => {
+    const body = (await get('/api/v1/alerts?limit=2&offset=1')).json();
+    expect(body.total).toBe(4);
+    expect(ids(body)).toEqual(['a-takeout', 'a-rumour']);
+    expect(store.alertQueries.at(-1)).toMatchObject({ limit: 2, offset: 1 });
+  });
+
+  it('adds the region name next to a known GB/T 2260 code', async () => {
+    const body = (await get('/api/v1/alerts?limit=1')).json();
+    expect(body.items[0]).toMatchObject({ region: '360102', regionName: '江西省南昌市东湖区' });
+    const rumour = (await get(`/api/v1/alerts?level=${enc('蓝')}`)).json().items[0];
+    expect(rumour.region).toBe('');
+    expect(rumour).not.toHaveProperty('regionName');
+  });
+
+  it('rejects an invalid value with 400 naming the field', async () => {
+    const r = await get(`/api/v1/alerts?level=${enc('紫')}`);
+    expect(r.statusCode).toBe(400);
+    const body = r.json();
+    expect(body.error).toBe('invalid query');
+    expect(body.issues).toHaveLength(1);
+    expect(body.issues[0].path).toBe('level');
+    expect(body.issues[0].message).toMatch(/红/);
+  });
+
+  it('reports every bad field at once', async () => {
+    const r = await get('/api/v1/alerts?limit=0&from=yesterday&region=nanchang&status=open');
+    expect(r.statusCode).toBe(400);
+    const paths = r.json().issues.map((i: { path: string }) => i.path).sort();
+    expect(paths).toEqual(['from', 'limit', 'region', 'status']);
+  });
+
+  it('rejects unknown parameters, naming them', async () => {
+    const r = await get(`/api/v1/alerts?levle=${enc('红')}&page=2`);
+    expect(r.statusCode).toBe(400);
+    const body = r.json();
+    expect(body.error).toBe('invalid query');
+    expect(body.issues.map((i: { path: string }) => i.path).sort()).toEqual(['levle', 'page']);
+    expect(body.issues[0].message).toMatch(/unknown parameter/);
+    expect(body.issues[0].message).toMatch(/level/); // the hint lists what is allowed
+  });
+
+  it('does not accept item-only filters on alerts', async () => {
+    const r = await get('/api/v1/alerts?kind=news');
+    expect(r.statusCode).toBe(400);
+    expect(r.json().issues[0].path).toBe('kind');
+  });
+});
+
+describe('GET /api/v1/alerts/:id', () => {
+  it('returns the alert with its items and deliveries', async () => {
+    const r = await get('/api/v1/alerts/a-canteen');
+    expect(r.statusCode).toBe(200);
+    const body = r.json();
+    expect(body).toMatchObject({ id: 'a-canteen', title: canteenAlert.title, version: 0, regionName: '江西省南昌市东湖区' });
+    expect(body.items.map((i: { id: string }) => i.id)).toEqual(['i-canteen-news', 'i-canteen-12315']);
+    expect(body.items[0].hits).toHaveLength(4);
+    expect(body.deliveries).toEqual([canteenDelivery]);
+  });
+
+  it('gives an empty deliveries list without a queue', async () => {
+    await app.close();
+    app = buildDesk(deps({ queue: undefined }));
+    const body = (await get('/api/v1/alerts/a-takeout')).json();
+    expect(body.items.map((i: { id: string }) => i.id)).toEqual(['i-takeout-12345']);
+    expect(body.deliveries).toEqual([]);
+  });
+
+  it('still shows the alert when the queue cannot be read', async () => {
+    queue.failWith = new Error('redis connection refused');
+    const r = await get('/api/v1/alerts/a-canteen');
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toMatchObject({ id: 'a-canteen', deliveries: [], deliveriesError: 'redis connection refused' });
+  });
+
+  it('is 404 with the id for an unknown alert', async () => {
+    const r = await get('/api/v1/alerts/a-nope');
+    expect(r.statusCode).toBe(404);
+    expect(r.json()).toEqual({ error: 'alert not found', id: 'a-nope' });
+  });
+});
+
+describe('POST /api/v1/alerts/:id/actions', () => {
+  it('acknowledges as the default duty officer and bumps the version', async () => {
+    const r = await act('a-canteen', { action: 'acknowledge', expectedVersion: 0 });
+    expect(r.statusCode).toBe(200);
+    const a = r.json();
+    expect(a).toMatchObject({ id: 'a-canteen', status: 'acknowledged', version: 1 });
+    expect(a.history.at(-1)).toMatchObject({ action: 'acknowledge', actor: 'duty-officer', from: 'new', to: 'acknowledged' });
+    expect((await store.getAlert('a-canteen'))!.status).toBe('acknowledged');
+  });
+
+  it('records the actor from the x-sentinel-actor header', async () => {
+    const r = await act('a-takeout', { action: 'assign', assignee: '青山湖区市场监管局', expectedVersion: 1 }, { 'x-sentinel-actor': '李静' });
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toMatchObject({ status: 'assigned', assignee: '青山湖区市场监管局' });
+    expect(r.json().history.at(-1)).toMatchObject({ actor: '李静', action: 'assign' });
+  });
+
+  it('closes with a disposal result and reopens', async () => {
+    const closed = await act('a-canteen', { action: 'close', closeReason: '核实属实', note: '已责令停业整改' });
+    expect(closed.statusCode).toBe(200);
+    expect(closed.json()).toMatchObject({ status: 'closed', closeReason: '核实属实' });
+    const reopened = await act('a-canteen', { action: 'reopen', expectedVersion: 1 });
+    expect(reopened.statusCode).toBe(200);
+    expect(reopened.json()).toMatchObject({ status: 'acknowledged', version: 2 });
+  });
+
+  it('answers 409 with the current alert when someone else changed it first', async () => {
+    await act('a-canteen', { action: 'acknowledge', expectedVersion: 0 }, { 'x-sentinel-actor': '王强' });
+    const r = await act('a-canteen', { action: 'note', note: '已电话联系学校', expectedVersion: 0 });
+    expect(r.statusCode).toBe(409);
+    const body = r.json();
+    expect(body.error).toMatch(/changed by someone else/);
+    expect(body.current).toMatchObject({ id: 'a-canteen', status: 'acknowledged', version: 1 });
+    expect(body.current.history.at(-1).actor).toBe('王强');
+    expect((await store.getAlert('a-canteen'))!.history).toHaveLength(1);
+  });
+
+  it('answers 422 when the workflow refuses the transition', async () => {
+    const r = await act(milkAlert.id, { action: 'acknowledge' });
+    expect(r.statusCode).toBe(422);
+    expect(r.json().error).toMatch(/cannot acknowledge/);
+    const noReason = await act('a-canteen', { action: 'close' });
+    expect(noReason.statusCode).toBe(422);
+    expect(noReason.json().error).toMatch(/closeReason/);
+  });
+
+  it('answers 404 for an unknown alert', async () => {
+    const r = await act('a-nope', { action: 'acknowledge' });
+    expect(r.statusCode).toBe(404);
+    expect(r.json()).toEqual({ error: 'alert not found', id: 'a-nope' });
+  });
+
+  it('rejects a malformed body with 400 naming the fields', async () => {
+    const r = await act('a-canteen', { action: 'escalate', expectedVersion: '0', by: 'me' });
+    expect(r.statusCode).toBe(400);
+    const body = r.json();
+    expect(body.error).toBe('invalid action');
+    expect(body.issues.map((i: { path: string }) => i.path).sort()).toEqual(['action', 'by', 'expectedVersion']);
+  });
+
+  it('rejects a missing body and broken JSON with 400 JSON', async () => {
+    const empty = await app.inject({ method: 'POST', url: '/api/v1/alerts/a-canteen/actions' });
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json().issues[0].path).toBe('action');
+    const broken = await app.inject({
+      method: 'POST',
+      url: '/api/v1/alerts/a-canteen/actions',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"action": ',
+    });
+    expect(broken.statusCode).toBe(400);
+    expect(broken.headers['content-type']).toMatch(/application\/json/);
+    expect(broken.json().error).toEqual(expect.any(String));
+  });
+
+  it('reads a Chinese name sent percent-encoded or as raw UTF-8 bytes', async () => {
+    const encoded = await act('a-canteen', { action: 'note', note: '一' }, { 'x-sentinel-actor': encodeURIComponent('李静') });
+    expect(encoded.json().history.at(-1).actor).toBe('李静');
+    const rawUtf8 = Buffer.from('王强', 'utf8').toString('latin1'); // what Node makes of UTF-8 header bytes
+    const raw = await act('a-canteen', { action: 'note', note: '二' }, { 'x-sentinel-actor': rawUtf8 });
+    expect(raw.json().history.at(-1).actor).toBe('王强');
+  });
+
+  it('falls back to the default actor for an unusable header', async () => {
+    const r = await act('a-canteen', { action: 'note', note: '复核' }, { 'x-sentinel-actor': 'x'.repeat(200) });
+    expect(r.json().history.at(-1).actor).toBe('duty-officer');
+  });
+});
+
+describe('items', () => {
+  it('lists items with item filters', async () => {
+    expect((await get('/api/v1/items')).json().total).toBe(4);
+    expect(ids((await get('/api/v1/items?kind=complaint')).json())).toEqual(['i-canteen-12315', 'i-takeout-12345']);
+    expect(ids((await get('/api/v1/items?source=jxnews,jx-amr')).json())).toEqual(['i-canteen-news', 'i-notice-drill']);
+    expect(ids((await get('/api/v1/items?risk=false')).json())).toEqual(['i-notice-drill']);
+    expect(ids((await get(`/api/v1/items?risk=true&level=${enc('红')}`)).json())).toEqual(['i-canteen-news']);
+    expect(ids((await get('/api/v1/items?region=3601&limit=1')).json())).toEqual(['i-canteen-12315']);
+  });
+
+  it('rejects an invalid item query naming the field', async () => {
+    const r = await get('/api/v1/items?kind=tweet&risk=maybe');
+    expect(r.statusCode).toBe(400);
+    expect(r.json().issues.map((i: { path: string }) => i.path).sort()).toEqual(['kind', 'risk']);
+  });
+
+  it('returns one item or 404', async () => {
+    const r = await get('/api/v1/items/i-canteen-news');
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toMatchObject({ id: 'i-canteen-news', sourceId: 'jxnews', level: '红' });
+    const missing = await get('/api/v1/items/i-nope');
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toEqual({ error: 'item not found', id: 'i-nope' });
+  });
+});
+
+describe('stats and sources', () => {
+  it('returns the store stats', async () => {
+    const r = await get('/api/v1/stats');
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toEqual({
+      items: {
+        total: 4,
+        bySource: { jxnews: 1, 'hotline-12315': 1, 'hotline-12345': 1, 'jx-amr': 1 },
+        byKind: { news: 1, complaint: 2, notice: 1 },
+      },
+      alerts: { total: 4, byLevel: { 红: 1, 黄: 1, 橙: 1, 蓝: 1 }, byStatus: { new: 1, acknowledged: 1, closed: 1, assigned: 1 } },
+    });
+  });
+
+  it('returns the source rows, or none without a provider', async () => {
+    expect((await get('/api/v1/sources')).json()).toEqual({
+      items: [{ id: 'jxnews', status: 'ok', lastFetchAt: '2026-11-29T02:00:00.000Z' }],
+    });
+    await app.close();
+    app = buildDesk(deps({ sources: undefined }));
+    expect((await get('/api/v1/sources')).json()).toEqual({ items: [] });
+  });
+});
+
+describe('errors and headers', () => {
+  it('answers unknown /api routes with 404 JSON', async () => {
+    const r = await get('/api/v1/alertz?x=1');
+    expect(r.statusCode).toBe(404);
+    expect(r.headers['content-type']).toMatch(/application\/json/);
+    expect(r.json()).toEqual({ error: 'not found', method: 'GET', path: '/api/v1/alertz' });
+    const wrongMethod = await app.inject({ method: 'DELETE', url: '/api/v1/alerts/a-canteen' });
+    expect(wrongMethod.statusCode).toBe(404);
+    expect(wrongMethod.json().error).toBe('not found');
+  });
+
+  it('hides engine errors behind a plain 500', async () => {
+    store.searchAlerts = async () => {
+      throw new Error('SQLITE_CORRUPT: /var/lib/sentinel/sentinel.db');
+    };
+    const r = await get('/api/v1/alerts');
+    expect(r.statusCode).toBe(500);
+    expect(r.json()).toEqual({ error: 'internal error' });
+  });
+
+  it.each(['/', '/ui/desk.js', '/api/v1/alerts', '/api/v1/alerts?level=x', '/api/v1/nope', '/healthz'])(
+    'sets the security headers on %s',
+    async (url) => {
+      const r = await get(url);
+      expect(r.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
+      expect(r.headers['x-content-type-options']).toBe('nosniff');
+      expect(r.headers['referrer-policy']).toBe('no-referrer');
+    },
+  );
+
+  it('uses the strict policy the page was written for', () => {
+    expect(CONTENT_SECURITY_POLICY).toBe(
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+    );
+  });
+});
+
+describe('the page and its assets', () => {
+  it('serves the zh-CN desk page at /', async () => {
+    const r = await get('/');
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(r.body).toContain('<html lang="zh-CN">');
+    expect(r.body).toContain('食安哨兵 · 值班台');
+  });
+
+  it('has no inline script, inline handler or inline style', async () => {
+    const html = (await get('/')).body;
+    const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)];
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const [, attrs, content] of scripts) {
+      expect(attrs).toMatch(/\bsrc="\/ui\/[\w.-]+\.js"/);
+      expect(content.trim()).toBe('');
+    }
+    expect(html).not.toMatch(/\son[a-z]+\s*=/i);
+    expect(html).not.toMatch(/<style\b|\sstyle\s*=/i);
+    expect(html).not.toMatch(/javascript:/i);
+  });
+
+  it('serves every allow-listed file with its content type', async () => {
+    const types: Record<string, RegExp> = { html: /^text\/html/, css: /^text\/css/, js: /^text\/javascript/ };
+    for (const name of Object.keys(UI_FILES)) {
+      const r = await get(`/ui/${name}`);
+      expect(r.statusCode, name).toBe(200);
+      expect(r.headers['content-type'], name).toMatch(types[name.split('.').pop()!]!);
+      expect(r.body.length, name).toBeGreaterThan(0);
+    }
+  });
+
+  it('allow-lists every file the page loads, and every module the scripts import', async () => {
+    const html = (await get('/')).body;
+    const refs = [...html.matchAll(/(?:src|href)="\/ui\/([^"]+)"/g)].map((m) => m[1]);
+    for (const js of Object.keys(UI_FILES).filter((n) => n.endsWith('.js'))) {
+      const body = (await get(`/ui/${js}`)).body;
+      refs.push(...[...body.matchAll(/from '\.\/([^']+)'/g)].map((m) => m[1]));
+    }
+    expect(refs.length).toBeGreaterThan(3);
+    for (const ref of refs) expect(Object.keys(UI_FILES), ref).toContain(ref);
+  });
+
+  it.each([
+    '/ui/../package.json',
+    '/ui/%2e%2e/package.json',
+    '/ui/..%2fpackage.json',
+    '/ui/%2e%2e%2f%2e%2e%2fpackage.json',
+    '/ui/../server.ts',
+    '/ui/format.d.ts',
+    '/ui/',
+    '/ui/index.html/',
+    '/ui/constructor',
+    '/ui/__proto__',
+  ])('refuses %s', async (url) => {
+    const r = await get(url);
+    expect(r.statusCode).toBe(404);
+    expect(r.body).not.toContain('food-safety-sentinel');
+    expect(r.body).not.toContain('registerUi');
+  });
+
+  it('never builds DOM from strings in the page scripts', async () => {
+    const dir = new URL('../../src/desk/ui/', import.meta.url);
+    const scripts = (await readdir(dir)).filter((f) => f.endsWith('.js'));
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const f of scripts) {
+      const src = await readFile(new URL(f, dir), 'utf8');
+      expect(src, f).not.toMatch(/\.(innerHTML|outerHTML)\b|insertAdjacentHTML\(|document\.write|\beval\(|new Function|createContextualFragment|DOMParser/);
+    }
+  });
+});
+
+describe('startDesk', () => {
+  it('listens on a random local port and closes', async () => {
+    const desk = await startDesk(deps(), { port: 0 });
+    try {
+      expect(desk.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const r = await fetch(`${desk.url}/api/v1/alerts/${takeoutAlert.id}`);
+      expect(r.status).toBe(200);
+      expect(((await r.json()) as { id: string }).id).toBe('a-takeout');
+    } finally {
+      await desk.close();
+    }
+  });
+});

@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import iconv from 'iconv-lite';
+import { describe, expect, it } from 'vitest';
+import { canonicalEncoding, charsetOf, decodeBytes } from '../../src/sources/encoding.ts';
+import * as f from '../fixtures/sources/make-encoded.ts';
+import { FIXTURES } from './helpers.ts';
+
+const TEXT = '食品安全抽检不合格：某学校食堂疑似食物中毒，多名学生呕吐腹泻';
+
+describe('decodeBytes', () => {
+  it('a UTF-8 BOM wins over everything and is removed', () => {
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('<?xml version="1.0" encoding="GBK"?><a>中文</a>')]);
+    const d = decodeBytes(bytes, { httpCharset: 'gbk', xml: true });
+    expect(d).toMatchObject({ encoding: 'utf8', by: 'bom' });
+    expect(d.text).toBe('<?xml version="1.0" encoding="GBK"?><a>中文</a>');
+  });
+
+  it('the HTTP charset comes before the XML declaration', () => {
+    const bytes = iconv.encode(`<?xml version="1.0" encoding="utf-8"?><a>${TEXT}</a>`, 'gbk');
+    const d = decodeBytes(bytes, { httpCharset: 'GB2312', xml: true });
+    expect(d).toMatchObject({ encoding: 'gb18030', by: 'http' });
+    expect(d.text).toContain(TEXT);
+  });
+
+  it('the XML declaration is used when HTTP says nothing', () => {
+    const d = decodeBytes(iconv.encode(`<?xml version='1.0' encoding='big5'?><a>食品藥物管理署</a>`, 'big5'), { xml: true });
+    expect(d).toMatchObject({ encoding: 'big5', by: 'declaration' });
+    expect(d.text).toContain('食品藥物管理署');
+  });
+
+  it('GBK characters beyond GB2312 survive because GB2312/GBK decode as GB18030', () => {
+    const rare = '镕堃喆'; // in GBK, not in GB2312
+    const d = decodeBytes(iconv.encode(`<?xml version="1.0" encoding="gb2312"?><a>${rare}</a>`, 'gbk'), { xml: true });
+    expect(d.text).toContain(rare);
+  });
+
+  it('valid UTF-8 without any label is UTF-8', () => {
+    expect(decodeBytes(Buffer.from(TEXT))).toMatchObject({ text: TEXT, by: 'utf8' });
+  });
+
+  it('unlabelled GBK is detected', () => {
+    const d = decodeBytes(iconv.encode(TEXT, 'gbk'));
+    expect(d).toMatchObject({ text: TEXT, encoding: 'gb18030', by: 'detected' });
+  });
+
+  it('short unlabelled GBK (which chardet alone calls EUC-KR) still decodes as GB18030', () => {
+    const csv = '登记编号,登记时间,诉求内容\nA1,2026-11-29 08:15:00,食堂饭菜变质\n';
+    expect(decodeBytes(iconv.encode(csv, 'gbk')).text).toBe(csv);
+  });
+
+  it('unlabelled Big5 is detected', () => {
+    const big5 = '邊境查驗發現農藥殘留不符規定之蔬果三批，均已退運或銷毀。食品藥物管理署提醒民眾選購時注意標示。';
+    expect(decodeBytes(iconv.encode(big5, 'big5'))).toMatchObject({ text: big5, encoding: 'big5' });
+  });
+
+  it('an unknown declared label falls through to detection', () => {
+    const d = decodeBytes(iconv.encode(`<?xml version="1.0" encoding="x-made-up"?><a>${TEXT}</a>`, 'gbk'), { xml: true });
+    expect(d.by).toBe('detected');
+    expect(d.text).toContain(TEXT);
+  });
+});
+
+describe('labels', () => {
+  it.each([
+    ['GBK', 'gb18030'],
+    ['gb2312', 'gb18030'],
+    ['"GB18030"', 'gb18030'],
+    ['Big5', 'big5'],
+    ['UTF-8', 'utf8'],
+    ['iso-8859-1', 'iso-8859-1'],
+    ['nonsense-42', null],
+  ])('%s → %s', (label, enc) => {
+    expect(canonicalEncoding(label)).toBe(enc);
+  });
+
+  it('reads the charset parameter of a Content-Type', () => {
+    expect(charsetOf('text/xml; charset="GBK"')).toBe('GBK');
+    expect(charsetOf('application/rss+xml;charset=utf-8')).toBe('utf-8');
+    expect(charsetOf('text/xml')).toBeUndefined();
+    expect(charsetOf(undefined)).toBeUndefined();
+  });
+});
+
+describe('committed fixtures', () => {
+  it('hold exactly the bytes make-encoded.ts writes (GBK, Big5, BOM)', () => {
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    const expected: [string, Buffer][] = [
+      ['rss2-gbk.xml', iconv.encode(f.GBK_FEED, 'gbk')],
+      ['rss2-big5.xml', iconv.encode(f.BIG5_FEED, 'big5')],
+      ['rss2-bom.xml', Buffer.concat([bom, Buffer.from(f.BOM_FEED)])],
+      ['hotline-bom.csv', Buffer.concat([bom, Buffer.from(f.BOM_CSV)])],
+      ['hotline-gbk.csv', iconv.encode(f.GBK_CSV, 'gbk')],
+      ['drop/2026-11-28.csv', iconv.encode(f.GBK_CSV, 'gbk')],
+    ];
+    for (const [name, bytes] of expected) expect(readFileSync(path.join(FIXTURES, name)).equals(bytes), name).toBe(true);
+  });
+});

@@ -19,7 +19,10 @@ export async function createStore(
     return new SqliteStore(acquireDatabase(resolve(path)), { tokenize });
   }
   if (/^https?:\/\//.test(spec)) {
-    throw new Error(`SENTINEL_STORE=${spec}: the Elasticsearch store is not available in this version yet; unset SENTINEL_STORE to use the embedded store`);
+    // loaded only here, so the embedded mode never pulls in the Elasticsearch client
+    const { ElasticsearchStore } = await import('./elasticsearch.ts');
+    // indices are set up on first use (or the first /healthz ping), not here
+    return ElasticsearchStore.fromSpec(spec, tokenize);
   }
   throw new Error(`SENTINEL_STORE=${spec}: unknown store; expected unset, sqlite:PATH or http(s)://es-host:9200`);
 }

@@ -1,4 +1,4 @@
-import type { Alert } from '../core/types.ts';
+import type { Alert, ScoredItem } from '../core/types.ts';
 import { maxLevel } from '../core/types.ts';
 
 /**
@@ -49,4 +49,15 @@ export function mergeDetection(existing: Alert, incoming: Alert): Alert {
     createdAt: existing.createdAt,
     updatedAt: existing.updatedAt,
   };
+}
+
+/** The business a complaint is about (被投诉主体), as trends and the ledger count it. */
+export function businessOf(item: ScoredItem): string | null {
+  const name = item.fields['被投诉主体'] ?? item.fields['被投诉主体.名称'];
+  return name?.trim() || null;
+}
+
+/** Distinct rule terms that fired and were not negated: what term trends count. */
+export function termsOf(item: ScoredItem): string[] {
+  return [...new Set(item.hits.filter((h) => !h.negated).map((h) => h.term))];
 }

@@ -1,12 +1,22 @@
 import type { Alert, Page, ScoredItem } from '../core/types.ts';
-import { levelRank } from '../core/types.ts';
+import { LEVELS, levelRank } from '../core/types.ts';
 import type { AlertQuery, ItemQuery, Stats } from '../core/query.ts';
 import { NotFoundError } from '../core/errors.ts';
-import type { Store, TransitionRequest } from './store.ts';
+import type { AggregateBucket, AggregateQuery, Store, TransitionRequest } from './store.ts';
 import type { Db } from './sqlite-db.ts';
 import { releaseDatabase } from './sqlite-db.ts';
 import { applyTransition } from './workflow.ts';
-import { mergeDetection, regionPrefixes, regionFilterPrefix } from './shared.ts';
+import { businessOf, mergeDetection, regionPrefixes, regionFilterPrefix, termsOf } from './shared.ts';
+
+const AGG_KEY = {
+  category: 'category',
+  region: 'region',
+  level: 'level_rank',
+  source: 'source_id',
+  kind: 'kind',
+  term: 't.term',
+  business: 'business',
+} as const;
 
 export interface SqliteStoreOptions {
   /** Segments query text and alert text the same way items were segmented. */
@@ -48,9 +58,13 @@ export class SqliteStore implements Store {
         level_rank   INTEGER,
         risk         INTEGER NOT NULL,
         score        REAL NOT NULL,
+        region       TEXT,
+        business     TEXT,
         doc          TEXT NOT NULL
       );
       CREATE INDEX IF NOT EXISTS items_published ON items(published_at);
+      CREATE TABLE IF NOT EXISTS item_terms (term TEXT NOT NULL, item_rowid INTEGER NOT NULL, PRIMARY KEY (term, item_rowid)) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS item_terms_item ON item_terms(item_rowid);
       CREATE INDEX IF NOT EXISTS items_source ON items(source_id);
       CREATE INDEX IF NOT EXISTS items_risk ON items(risk, level_rank);
       CREATE TABLE IF NOT EXISTS item_regions (item_rowid INTEGER NOT NULL, prefix TEXT NOT NULL, PRIMARY KEY (prefix, item_rowid)) WITHOUT ROWID;
@@ -74,15 +88,18 @@ export class SqliteStore implements Store {
     `);
     this.st = {
       upsertItem: db.prepare(`
-        INSERT INTO items (id, source_id, kind, published_at, category, level_rank, risk, score, doc)
-        VALUES (@id, @source_id, @kind, @published_at, @category, @level_rank, @risk, @score, @doc)
+        INSERT INTO items (id, source_id, kind, published_at, category, level_rank, risk, score, region, business, doc)
+        VALUES (@id, @source_id, @kind, @published_at, @category, @level_rank, @risk, @score, @region, @business, @doc)
         ON CONFLICT(id) DO UPDATE SET source_id = excluded.source_id, kind = excluded.kind,
           published_at = excluded.published_at, category = excluded.category, level_rank = excluded.level_rank,
-          risk = excluded.risk, score = excluded.score, doc = excluded.doc
+          risk = excluded.risk, score = excluded.score, region = excluded.region, business = excluded.business,
+          doc = excluded.doc
         RETURNING rowid`),
       delItemRegions: db.prepare('DELETE FROM item_regions WHERE item_rowid = ?'),
       addItemRegion: db.prepare('INSERT OR IGNORE INTO item_regions (item_rowid, prefix) VALUES (?, ?)'),
       delItemFts: db.prepare('DELETE FROM items_fts WHERE rowid = ?'),
+      delItemTerms: db.prepare('DELETE FROM item_terms WHERE item_rowid = ?'),
+      addItemTerm: db.prepare('INSERT OR IGNORE INTO item_terms (term, item_rowid) VALUES (?, ?)'),
       addItemFts: db.prepare('INSERT INTO items_fts (rowid, tokens) VALUES (?, ?)'),
       getItem: db.prepare('SELECT doc FROM items WHERE id = ?'),
       getAlertRow: db.prepare('SELECT rowid, doc FROM alerts WHERE id = ?'),
@@ -113,10 +130,14 @@ export class SqliteStore implements Store {
           level_rank: it.level ? levelRank(it.level) : null,
           risk: it.risk ? 1 : 0,
           score: it.score,
+          region: it.regions[0] ?? null,
+          business: businessOf(it),
           doc: JSON.stringify(it),
         }) as { rowid: number };
         this.st.delItemRegions.run(rowid);
         for (const p of regionPrefixes(it.regions)) this.st.addItemRegion.run(rowid, p);
+        this.st.delItemTerms.run(rowid);
+        for (const term of termsOf(it)) this.st.addItemTerm.run(term, rowid);
         this.st.delItemFts.run(rowid);
         this.st.addItemFts.run(rowid, it.tokens.join(' '));
       }
@@ -171,6 +192,11 @@ export class SqliteStore implements Store {
   }
 
   async searchItems(q: ItemQuery): Promise<Page<ScoredItem>> {
+    const { where, args } = this.itemWhere(q);
+    return this.page<ScoredItem>('items', where, args, 'published_at DESC, rowid DESC', q.limit, q.offset);
+  }
+
+  private itemWhere(q: Omit<ItemQuery, 'limit' | 'offset'>): { where: string[]; args: unknown[] } {
     const where: string[] = [];
     const args: unknown[] = [];
     this.commonFilters(q, 'items', 'item_regions', 'item_rowid', 'items_fts', 'published_at', where, args);
@@ -186,7 +212,31 @@ export class SqliteStore implements Store {
       where.push('risk = ?');
       args.push(q.risk ? 1 : 0);
     }
-    return this.page<ScoredItem>('items', where, args, 'published_at DESC, rowid DESC', q.limit, q.offset);
+    return { where, args };
+  }
+
+  async aggregate(q: AggregateQuery): Promise<AggregateBucket[]> {
+    const { where, args } = this.itemWhere(q.filter);
+    const size = q.size ?? 50;
+    const from = q.groupBy === 'term' ? 'items JOIN item_terms t ON t.item_rowid = items.rowid' : 'items';
+    const key = AGG_KEY[q.groupBy];
+    const w = [...where, `${key} IS NOT NULL`, `${key} != ''`];
+    const cond = `WHERE ${w.join(' AND ')}`;
+    const top = this.db
+      .prepare(`SELECT ${key} AS k, count(*) AS n FROM ${from} ${cond} GROUP BY k ORDER BY n DESC, k LIMIT ?`)
+      .all(...args, size) as { k: string | number; n: number }[];
+    const label = (k: string | number) => (q.groupBy === 'level' ? LEVELS[Number(k)]! : String(k));
+    if (!q.interval) return top.map((r) => ({ key: label(r.k), count: r.n }));
+    if (!top.length) return [];
+    const time = q.interval === 'hour' ? "substr(published_at, 1, 13) || ':00:00.000Z'" : "substr(published_at, 1, 10) || 'T00:00:00.000Z'";
+    const rows = this.db
+      .prepare(
+        `SELECT ${key} AS k, ${time} AS t, count(*) AS n FROM ${from} ${cond} AND ${key} IN (${top.map(() => '?').join(',')}) GROUP BY k, t`,
+      )
+      .all(...args, ...top.map((r) => r.k)) as { k: string | number; t: string; n: number }[];
+    const rank = new Map(top.map((r, i) => [r.k, i]));
+    rows.sort((a, b) => rank.get(a.k)! - rank.get(b.k)! || a.t.localeCompare(b.t));
+    return rows.map((r) => ({ key: label(r.k), time: r.t, count: r.n }));
   }
 
   async searchAlerts(q: AlertQuery): Promise<Page<Alert>> {
@@ -201,7 +251,7 @@ export class SqliteStore implements Store {
   }
 
   private commonFilters(
-    q: AlertQuery | ItemQuery,
+    q: Omit<AlertQuery | ItemQuery, 'limit' | 'offset'>,
     table: string,
     regionTable: string,
     regionCol: string,

@@ -13,6 +13,32 @@ export interface TransitionRequest {
   expectedVersion?: number;
 }
 
+/** What to count for trends, the ledger and briefings. */
+export const AGG_FIELDS = ['category', 'region', 'level', 'source', 'kind', 'term', 'business'] as const;
+export type AggField = (typeof AGG_FIELDS)[number];
+
+export interface AggregateQuery {
+  /** Which items count: the item filters (time range on publishedAt, region, category, risk…). */
+  filter: Omit<ItemQuery, 'limit' | 'offset'>;
+  /**
+   * Bucket key: category; region = the item's most specific region code (regions[0]);
+   * level; source = sourceId; kind; term = each distinct non-negated rule term that fired on the
+   * item; business = fields['被投诉主体'] of complaints.
+   */
+  groupBy: AggField;
+  /** Also split by time: buckets per hour or day (UTC ISO start of the bucket). */
+  interval?: 'hour' | 'day';
+  /** Most keys returned, by count; default 50. */
+  size?: number;
+}
+
+export interface AggregateBucket {
+  key: string;
+  /** Start of the time bucket when `interval` was given. */
+  time?: string;
+  count: number;
+}
+
 /**
  * The store is the only door to indexed items and alerts. Embedded: SQLite + FTS5 over the
  * pre-segmented tokens; distributed: Elasticsearch. Writes are upserts by id, so a replay
@@ -30,6 +56,8 @@ export interface Store {
   searchAlerts(q: AlertQuery): Promise<Page<Alert>>;
   transition(id: string, req: TransitionRequest): Promise<Alert>;
   stats(): Promise<Stats>;
+  /** Counts of items per key (and per time bucket) for the `size` most frequent keys; ordered by the key's total count (desc), then key, then time. */
+  aggregate(q: AggregateQuery): Promise<AggregateBucket[]>;
   /** Readiness for /healthz. */
   ping(): Promise<void>;
   close(): Promise<void>;

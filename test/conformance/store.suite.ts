@@ -203,6 +203,38 @@ export function storeConformance(name: string, make: () => Promise<{ store: Stor
       expect(a.history.map((h) => h.actor)).toEqual(['张三']);
     });
 
+    it('aggregates items by category, region, level, term and business, optionally per day', async () => {
+      const hit = (term: string, negated = false) => ({ rule: 'r', group: 'g', term, start: 0, end: term.length, weight: 1, negated });
+      await store.upsertItems([
+        ...items(),
+        item({ id: 'i4', title: '于都县某餐馆投诉', body: '吃完拉肚子', kind: 'complaint', sourceId: 'hotline', regions: ['360731'], risk: true, level: '黄', category: '餐饮服务', publishedAt: '2026-11-28T05:00:00.000Z', fields: { 被投诉主体: '湘味小厨餐馆' }, hits: [hit('拉肚子'), hit('变质', true)] }),
+        item({ id: 'i5', title: '于都县某餐馆再投诉', body: '又拉肚子', kind: 'complaint', sourceId: 'hotline', regions: ['360731'], risk: true, level: '黄', category: '餐饮服务', publishedAt: '2026-11-28T06:00:00.000Z', fields: { 被投诉主体: '湘味小厨餐馆' }, hits: [hit('拉肚子')] }),
+      ]);
+      const agg = (q: Parameters<Store['aggregate']>[0]) => store.aggregate(q);
+      expect(await agg({ filter: {}, groupBy: 'category' })).toEqual([
+        { key: '餐饮服务', count: 2 },
+        { key: '假冒伪劣过期', count: 1 },
+        { key: '校园食品安全', count: 1 },
+      ]);
+      expect(await agg({ filter: { risk: true }, groupBy: 'region' })).toEqual([
+        { key: '360731', count: 3 },
+        { key: '360102', count: 1 },
+      ]);
+      expect(await agg({ filter: {}, groupBy: 'level' })).toEqual([{ key: '黄', count: 3 }, { key: '红', count: 1 }]);
+      expect(await agg({ filter: {}, groupBy: 'term' })).toEqual([{ key: '拉肚子', count: 2 }]);
+      expect(await agg({ filter: { kind: ['complaint'] }, groupBy: 'business' })).toEqual([{ key: '湘味小厨餐馆', count: 2 }]);
+      expect(await agg({ filter: { region: ['360700'] }, groupBy: 'category', interval: 'day' })).toEqual([
+        { key: '餐饮服务', time: '2026-11-28T00:00:00.000Z', count: 2 },
+        { key: '假冒伪劣过期', time: '2026-11-27T00:00:00.000Z', count: 1 },
+      ]);
+      expect(await agg({ filter: { category: ['餐饮服务'] }, groupBy: 'category', interval: 'hour' })).toEqual([
+        { key: '餐饮服务', time: '2026-11-28T05:00:00.000Z', count: 1 },
+        { key: '餐饮服务', time: '2026-11-28T06:00:00.000Z', count: 1 },
+      ]);
+      expect(await agg({ filter: {}, groupBy: 'source', size: 1 })).toEqual([{ key: 'hotline', count: 3 }]);
+      expect(await agg({ filter: { from: '2030-01-01T00:00:00.000Z' }, groupBy: 'category', interval: 'day' })).toEqual([]);
+    });
+
     it('counts items and alerts for stats', async () => {
       await store.upsertItems(items());
       await store.upsertAlerts([alert({ id: 'a1', level: '红' }), alert({ id: 'a2', level: '黄' }), alert({ id: 'a3', level: '黄' })]);

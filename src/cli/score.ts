@@ -7,7 +7,7 @@ import { offlineProcessor } from './toolkit.ts';
 
 const ScoreLine = z
   .object({
-    id: z.union([z.string(), z.number()]).transform(String),
+    id: z.union([z.string().min(1), z.number()], { error: 'required: a non-empty string or a number' }).transform(String),
     title: z.string().optional(),
     body: z.string().optional(),
     text: z.string().optional(),

@@ -1,6 +1,8 @@
-import { Client, errors } from '@elastic/elasticsearch';
+import { Client } from '@elastic/elasticsearch';
+import type { errors } from '@elastic/elasticsearch';
 import type { estypes } from '@elastic/elasticsearch';
 import type { Alert, Page, ScoredItem } from '../core/types.ts';
+import { LEVELS } from '../core/types.ts';
 import type { AlertQuery, ItemQuery, Stats } from '../core/query.ts';
 import { ConflictError, NotFoundError, SentinelError } from '../core/errors.ts';
 import type { AggregateBucket, AggregateQuery, Store, TransitionRequest } from './store.ts';
@@ -234,7 +236,7 @@ export class ElasticsearchStore implements Store {
         });
         return next;
       } catch (e) {
-        if (e instanceof errors.ResponseError && e.statusCode === 409) continue;
+        if (responseStatus(e) === 409) continue;
         throw esError('updating an alert', e);
       }
     }
@@ -274,14 +276,13 @@ export class ElasticsearchStore implements Store {
     type TimeBucket = { key: number; doc_count: number };
     type KeyBucket = { key: string | number; doc_count: number; time?: { buckets: TimeBucket[] } };
     const keys = (res.aggregations?.keys as { buckets?: KeyBucket[] } | undefined)?.buckets ?? [];
-    const out: AggregateBucket[] = keys.flatMap((b) =>
+    const label = (k: string | number) => (q.groupBy === 'level' ? LEVELS[Number(k)]! : String(k));
+    // the buckets already come in the embedded store's order: count desc, key asc, then time asc
+    return keys.flatMap((b) =>
       q.interval
-        ? (b.time?.buckets ?? []).map((t) => ({ key: String(b.key), time: new Date(t.key).toISOString(), count: t.doc_count }))
-        : [{ key: String(b.key), count: b.doc_count }],
+        ? (b.time?.buckets ?? []).map((t) => ({ key: label(b.key), time: new Date(t.key).toISOString(), count: t.doc_count }))
+        : [{ key: label(b.key), count: b.doc_count }],
     );
-    // by key then time, in code-point order like SQLite's ORDER BY (not locale order)
-    const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-    return out.sort((a, b) => cmp(a.key, b.key) || cmp(a.time ?? '', b.time ?? ''));
   }
 
   /** Ready when the cluster answers and our indices are not red. */
@@ -375,19 +376,25 @@ async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** By name, not instanceof: the client ships CJS and ESM builds whose error classes differ. */
+function responseStatus(e: unknown): number | null {
+  return e instanceof Error && e.name === 'ResponseError' ? ((e as errors.ResponseError).statusCode ?? 0) : null;
+}
+const TRANSIENT_CLIENT_ERRORS = new Set(['ConnectionError', 'TimeoutError', 'NoLivingConnectionsError', 'RequestAbortedError']);
+
 /**
  * Overloaded cluster, timeouts and lost connections are retriable; a request the cluster refused
  * (400 mapping error, 403, an index that should exist but does not) will be refused again.
  */
 function esError(what: string, e: unknown, retriable?: boolean): Error {
   if (e instanceof SentinelError) return e;
-  if (e instanceof errors.ResponseError) {
-    const status = e.statusCode ?? 0;
-    const err = (e.body as { error?: { type?: string; reason?: string } } | undefined)?.error;
-    const detail = err ? `${err.type}: ${err.reason ?? ''}` : e.message;
+  const status = responseStatus(e);
+  if (status !== null) {
+    const body = (e as errors.ResponseError).body as { error?: { type?: string; reason?: string } } | undefined;
+    const detail = body?.error ? `${body.error.type}: ${body.error.reason ?? ''}` : (e as Error).message;
     return new SentinelError(`elasticsearch ${what}: ${status} ${detail}`, { retriable: retriable ?? isTransient(status), cause: e });
   }
-  if (e instanceof errors.ConnectionError || e instanceof errors.TimeoutError || e instanceof errors.NoLivingConnectionsError) {
+  if (e instanceof Error && TRANSIENT_CLIENT_ERRORS.has(e.name)) {
     return new SentinelError(`elasticsearch ${what}: ${e.message}`, { retriable: true, cause: e });
   }
   if (e instanceof Error) return new SentinelError(`elasticsearch ${what}: ${e.message}`, { retriable: retriable ?? false, cause: e });

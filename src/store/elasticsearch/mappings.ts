@@ -1,5 +1,4 @@
 import type { Client, estypes } from '@elastic/elasticsearch';
-import { errors } from '@elastic/elasticsearch';
 
 /** Every name the store uses, derived from one prefix so two deployments (or test runs) share a cluster safely. */
 export interface EsNames {
@@ -182,7 +181,7 @@ async function bootstrap(client: Client, alias: string | null, index: string, wr
     });
   } catch (e) {
     // another process bootstrapped between our check and our create
-    if (e instanceof errors.ResponseError && e.body?.error?.type === 'resource_already_exists_exception') return;
+    if ((e as { body?: { error?: { type?: string } } }).body?.error?.type === 'resource_already_exists_exception') return;
     throw e;
   }
 }

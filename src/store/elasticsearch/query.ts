@@ -3,7 +3,7 @@ import type { Alert, ScoredItem } from '../../core/types.ts';
 import { levelRank } from '../../core/types.ts';
 import type { AlertQuery, ItemQuery } from '../../core/query.ts';
 import type { AggField, AggregateQuery } from '../store.ts';
-import { regionFilterPrefix, regionPrefixes } from '../shared.ts';
+import { businessOf, regionFilterPrefix, regionPrefixes, termsOf } from '../shared.ts';
 
 export type Tokenize = (text: string) => string[];
 
@@ -21,8 +21,8 @@ export function itemSource(it: ScoredItem) {
     region_prefixes: regionPrefixes(it.regions),
     // the aggregation keys (Store.aggregate): most specific region, terms that fired, the complained-about business
     region: it.regions[0] ?? null,
-    terms: [...new Set(it.hits.filter((h) => !h.negated).map((h) => h.term))],
-    business: (it.kind === 'complaint' && it.fields['被投诉主体']) || null,
+    terms: termsOf(it),
+    business: businessOf(it),
     published_at: new Date(it.publishedAt).toISOString(),
     tokens: it.tokens.join(' '),
     title: it.title,
@@ -127,7 +127,8 @@ export function alertSearch(q: AlertQuery, tokenize: Tokenize): SearchBody {
 export const AGG_FIELD: Record<AggField, string> = {
   category: 'category',
   region: 'region',
-  level: 'level',
+  // by rank, so ties order 红 橙 黄 蓝 as in the embedded store, not by character code
+  level: 'level_rank',
   source: 'source_id',
   kind: 'kind',
   term: 'terms',
@@ -135,8 +136,9 @@ export const AGG_FIELD: Record<AggField, string> = {
 };
 
 /**
- * Top `size` keys by count (ties by key, so the cut is deterministic), each optionally split
- * into UTC hour/day buckets; empty time buckets are left out, as a GROUP BY leaves them out.
+ * Top `size` keys by count, ties by key (as the embedded store's `ORDER BY n DESC, k`), each
+ * optionally split into UTC hour/day buckets; empty time buckets and '' keys are left out, as
+ * the embedded store's GROUP BY leaves them out.
  */
 export function aggregateSearch(q: AggregateQuery, tokenize: Tokenize) {
   const size = q.size ?? 50;
@@ -150,6 +152,7 @@ export function aggregateSearch(q: AggregateQuery, tokenize: Tokenize) {
           size,
           shard_size: Math.max(size * 3, 100),
           order: [{ _count: 'desc' as const }, { _key: 'asc' as const }],
+          ...(q.groupBy === 'level' ? {} : { exclude: [''] }),
         },
         ...(q.interval
           ? {

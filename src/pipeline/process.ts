@@ -17,6 +17,18 @@ export interface ProcessDeps {
 
 export type Processor = (raw: RawItem) => ScoredItem;
 
+/**
+ * A hotline record's own request type changes what it is worth: a 咨询 (a question about
+ * licences, rights or prices) asks for information and reports no incident, so it counts half;
+ * 投诉 and 举报 count in full.
+ */
+export const REQUEST_TYPE_WEIGHTS: Readonly<Record<string, number>> = { 咨询: 0.5, 投诉: 1, 举报: 1 };
+
+function requestWeight(raw: RawItem): number {
+  const t = raw.fields['诉求类型']?.trim();
+  return (t ? REQUEST_TYPE_WEIGHTS[t] : undefined) ?? 1;
+}
+
 /** The process stage for one item: normalise, segment, regions, score, SimHash. Pure given its deps. */
 export function createProcessor(deps: ProcessDeps): Processor {
   const now = deps.now ?? (() => new Date());
@@ -29,7 +41,7 @@ export function createProcessor(deps: ProcessDeps): Processor {
       title: raw.title,
       kind: raw.kind,
       sourceId: raw.sourceId,
-      sourceWeight: deps.sourceWeight?.(raw.sourceId) ?? 1,
+      sourceWeight: (deps.sourceWeight?.(raw.sourceId) ?? 1) * requestWeight(raw),
       at: Number.isNaN(at.getTime()) ? now() : at,
     });
     return {

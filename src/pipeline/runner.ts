@@ -21,6 +21,8 @@ import { SourceState, type SourceStatus } from './source-state.ts';
 import { Scheduler, withJitter } from './scheduler.ts';
 import { startDesk } from '../desk/server.ts';
 import type { Source } from '../sources/source.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { outageAlert, sourceOutage } from '../alerts/source-watch.ts';
 
 export const ROLES = ['ingest', 'process', 'alerts', 'notify', 'desk', 'all'] as const;
 export type Role = (typeof ROLES)[number];
@@ -60,6 +62,9 @@ export interface RunningPipeline {
   /** Resolves when every consumer and the queue have handled everything so far. */
   drained(): Promise<void>;
   sourceStatuses(): SourceStatus[];
+  metrics: Metrics;
+  /** Raises a system alert for every source whose monitoring has stopped (also runs every minute). */
+  checkSources(now?: Date): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -95,6 +100,7 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
   const stateDb = acquireDatabase(dbPath);
   const state = new SourceState(stateDb);
 
+  const metrics = createMetrics();
   const consumers: Consumer[] = [];
   const workers: QueueWorker[] = [];
   const scheduler = new Scheduler();
@@ -134,6 +140,10 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
       for (const it of items) {
         if (!status.newestItemAt || it.publishedAt > status.newestItemAt) status.newestItemAt = new Date(it.publishedAt).toISOString();
       }
+      metrics.polls.inc({ source: source.id, outcome: 'ok' });
+      metrics.itemsSeen.inc({ source: source.id, state: 'new' }, fresh);
+      metrics.itemsSeen.inc({ source: source.id, state: 'duplicate' }, duplicates);
+      metrics.lastSuccess.set({ source: source.id }, Date.now() / 1000);
       log.info({ source: source.id, seen: items.length, new: fresh, duplicates }, 'source polled');
     } catch (err) {
       status.lastError = (err as Error).message;
@@ -141,6 +151,7 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
       status.consecutiveFailures++;
       // back off on failure: double the interval per consecutive failure, at most 6 h
       next = Math.min(withJitter(source.everyMs) * 2 ** Math.min(status.consecutiveFailures, 6), 6 * 3_600_000);
+      metrics.polls.inc({ source: source.id, outcome: 'error' });
       log.warn({ source: source.id, err: status.lastError }, 'source poll failed');
     }
     status.nextPollAt = new Date(Date.now() + next).toISOString();
@@ -152,7 +163,10 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
   if (has('process')) {
     consumers.push(
       bus.consume<RawItem>(TOPICS.raw, 'process', async (batch) => {
+        const end = metrics.processSeconds.startTimer();
         const scored = batch.map((r) => process(r.value));
+        for (const s of scored) metrics.processed.inc({ level: s.level ?? 'none' });
+        end();
         await bus.publish<ScoredItem>(TOPICS.scored, scored.map((s) => ({ key: s.id, value: s })));
       }),
     );
@@ -166,6 +180,7 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
         await store.upsertItems(items);
         const alerts = items.flatMap((it) => alertFor(it, pipeline.alerts.minLevel) ?? []);
         await store.upsertAlerts(alerts);
+        for (const a of alerts) metrics.alerts.inc({ level: a.level });
         if (channels.length && alerts.length) {
           // Delivery ids are stable per alert and channel: a replayed batch enqueues nothing new.
           const stored = await Promise.all([...new Set(alerts.map((a) => a.id))].map((id) => store.getAlert(id)));
@@ -192,8 +207,31 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
     );
   }
 
+  // --- source watch: a monitor that silently stops is the worst failure --------------------
+  const checkSources = async (now = new Date()) => {
+    const raised = pipeline.sources.flatMap((s) => {
+      const st = state.status(s.id);
+      const outage = st && sourceOutage(st, s.everyMs, now);
+      return outage ? [outageAlert(s.id, outage, now)] : [];
+    });
+    const fresh = [];
+    for (const a of raised) if (!(await store.getAlert(a.id))) fresh.push(a);
+    if (fresh.length) {
+      await store.upsertAlerts(fresh);
+      for (const a of fresh) log.error({ source: a.sources[0], reason: a.summary }, 'source monitoring stopped');
+      if (channels.length) {
+        await queue.enqueue(fresh.flatMap((a) => channels.map((c) => ({ id: `${a.id}.${c.name}.raised`, alertId: a.id, channel: c.name, payload: alertEvent(a, pipeline.notify.deskUrl) }))));
+      }
+    }
+    return fresh.length;
+  };
+
   if (has('ingest')) {
     pipeline.sources.forEach((s, i) => scheduler.schedule(s.id, i * 50, () => pollSource(s)));
+    scheduler.schedule('source-watch', 60_000, async () => {
+      await checkSources().catch((err) => log.error({ err: (err as Error).message }, 'source watch failed'));
+      return 60_000;
+    });
   }
 
   // --- rules reload ------------------------------------------------------------------------
@@ -262,6 +300,8 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
       }
     },
     sourceStatuses: () => pipeline.sources.flatMap((s) => state.status(s.id) ?? []),
+    metrics,
+    checkSources,
     stop: async () => {
       watcher?.close();
       await desk?.close();

@@ -1,0 +1,367 @@
+import type { Alert, ItemKind, Level, ScoredItem } from '../core/types.ts';
+import { LEVELS, levelRank } from '../core/types.ts';
+import { contentHash } from '../core/ids.ts';
+import { hamming } from '../text/simhash.ts';
+import { businessKey, businessName } from './business.ts';
+
+/*
+ * Incidents: one alert per real-world event. The same school poisoning arrives as a news report,
+ * three reposts with small edits and two complaints from parents; the desk must see one alert that
+ * lists them all. IncidentIndex is the in-memory merge index over a window of recent alerts; the
+ * runner asks it `match(item)` before raising a new alert, and `add`s every alert/item pair it
+ * stores. Everything here is deterministic: ties break on distance, then recency, then alert id.
+ *
+ * Thresholds (measured on the jieba tokens the process stage produces, TF-IDF weighted 64-bit
+ * SimHash from src/text/simhash.ts):
+ * - exact duplicate: same SHA-256 of the text with whitespace and punctuation removed (NFKC), so
+ *   a copy that only changed spacing, quotes or full-width commas is the same text;
+ * - near duplicate: Hamming ≤ 3 (Manku et al. 2007, 64-bit, web pages) when both items have at
+ *   least NEAR_DUP_SHORT_TOKENS tokens, ≤ 8 when either has fewer. Provincial news items are short
+ *   (a 120-character report is ~60 jieba tokens), and on such items a repost that adds 【转】 and
+ *   rewrites a figure, or prefixes a source line and swaps a word, moved 1–8 bits in the measured
+ *   stream (test/alerts/stream.ts: 5 stories), while the closest pair of different stories was 17
+ *   bits apart even within one county and category. 8 sits below that gap with margin on the
+ *   unrelated side; the few edits that move more (a new title plus a dropped sentence: 14–26 bits)
+ *   are left to the incident rule below, which catches them by shared terms.
+ * - same incident without shared text, within the window, regions overlapping at county level (or
+ *   one region is the other's city) AND either
+ *     · a matched rule category in common AND ≥ 2 shared rule terms that are not generic — generic
+ *       terms (餐后, 多名, 医院, 食品…) fire in every report of a kind and prove nothing; or
+ *     · the same business named (被投诉主体, normalised by businessKey). Deliberately without the
+ *       category condition: reports about one named shop score in neighbouring categories (a
+ *       diner's diarrhoea → 食物中毒, the same shop's back-street workshop → 食品生产加工), and a
+ *       named shop in one county within three days is the incident the desk follows. The item must
+ *       still have matched some rule.
+ */
+
+export const INCIDENT_WINDOW_MS = 72 * 3600_000;
+export const NEAR_DUP_HAMMING = 3;
+export const NEAR_DUP_HAMMING_SHORT = 8;
+/** Items with fewer tokens than this (either side) use the looser short-item bound. */
+export const NEAR_DUP_SHORT_TOKENS = 80;
+export const MIN_SHARED_TERMS = 2;
+
+/**
+ * Rule terms that occur in most reports of their kind: eating (午餐, 吃了), counts (多名, 余名),
+ * care (医院, 就医), food in general (食品, 食物), people (学生, 孩子) and advice words. Sharing
+ * two of these says nothing about two reports being one event; sharing 呕吐 and 学校食堂 does.
+ */
+export const GENERIC_TERMS: ReadonlySet<string> = new Set([
+  // eating
+  '食用', '吃了', '吃完', '吃过', '吃后', '进食', '用餐', '就餐', '用完餐', '聚餐', '午餐', '午饭', '晚餐', '晚饭', '早餐', '早饭',
+  '夜宵', '宵夜', '饭后', '餐后', '食用后', '喝了', '饮用', '喝完', '点了', '买了', '吃饭', '吃的', '进餐', '享用', '吃下',
+  // counts
+  '多名', '数名', '多人', '数人', '十余名', '十几名', '十几个', '余名', '余人', '多位', '一批', '集体', '好几个人', '好几个', '几个人',
+  '几名', '名学生', '名师生', '名幼儿', '名儿童', '名村民', '名游客', '名员工', '名工人', '名食客', '名顾客', '名宾客', '名患者',
+  '名群众', '名职工', '名老人', '名孩子', '人就医', '人住院', '人送医', '人中毒', '人出现', '家人', '全家',
+  // care
+  '送医', '就医', '就诊', '医院', '到医院', '去医院', '救治', '诊所', '卫生院', '卫生室', '急诊', '不适', '不舒服', '身体不适',
+  // food and people in general
+  '食品', '食物', '食材', '学生', '孩子', '学校', '老师', '教师', '幼儿',
+  // enforcement boilerplate
+  '立案调查', '立案查处', '责令整改', '责令改正', '限期整改', '罚款', '行政处罚', '查封', '扣押', '没收', '问题线索', '安全隐患',
+  // advice
+  '提醒', '提示', '警惕', '谨防', '及时就医',
+]);
+
+/** SHA-256 of the text with whitespace and punctuation removed (NFKC): the exact-duplicate key. */
+export function normalisedContentHash(text: string): string {
+  return contentHash(text.normalize('NFKC').replace(/[\s\p{P}\p{S}]+/gu, ''));
+}
+
+/** The Hamming bound for two items of these token counts. */
+export function nearDuplicateBound(tokensA: number, tokensB: number): number {
+  return Math.min(tokensA, tokensB) < NEAR_DUP_SHORT_TOKENS ? NEAR_DUP_HAMMING_SHORT : NEAR_DUP_HAMMING;
+}
+
+const isCode = (c: string) => /^\d{6}$/.test(c);
+const isProvince = (c: string) => c.endsWith('0000');
+const isCity = (c: string) => !isProvince(c) && c.endsWith('00');
+
+/**
+ * Do two region lists concern one place at county level? Equal codes, or a city and one of its
+ * counties. A province-level code only matches itself: "江西" alone is too coarse to call two
+ * reports one incident. Empty lists never overlap.
+ */
+export function regionsOverlap(a: readonly string[], b: readonly string[]): boolean {
+  for (const x of a) {
+    if (!isCode(x)) continue;
+    for (const y of b) {
+      if (!isCode(y)) continue;
+      if (x === y) return true;
+      if (isCity(x) && !isCity(y) && !isProvince(y) && y.slice(0, 4) === x.slice(0, 4)) return true;
+      if (isCity(y) && !isCity(x) && !isProvince(x) && x.slice(0, 4) === y.slice(0, 4)) return true;
+    }
+  }
+  return false;
+}
+
+/** Non-negated hit terms of the rules that matched: the terms an item contributes to merging. */
+export function itemTerms(item: ScoredItem): string[] {
+  const matched = new Set(item.explanation.filter((e) => e.matched).map((e) => e.rule));
+  return [...new Set(item.hits.filter((h) => !h.negated && matched.has(h.rule)).map((h) => h.term))];
+}
+
+/**
+ * The categories of every rule that matched an item (its top category first). Reports of one
+ * event often land in neighbouring categories — a restaurant outbreak scores 食物中毒 in the news
+ * and 餐饮服务 in a diner's complaint — so "same category" means a matched category in common.
+ */
+export function itemCategories(item: ScoredItem): string[] {
+  const out = new Set<string>();
+  if (item.category) out.add(item.category);
+  for (const e of item.explanation) if (e.matched && e.category) out.add(e.category);
+  return [...out];
+}
+
+interface Fingerprint {
+  simhash: string;
+  tokens: number;
+}
+
+interface Entry {
+  alertId: string;
+  categories: Set<string>;
+  regions: Set<string>;
+  terms: Set<string>;
+  businesses: Set<string>;
+  fingerprints: Fingerprint[];
+  hashes: Set<string>;
+  lastSeenAt: number;
+}
+
+export type MatchReason = 'exact' | 'near' | 'incident';
+
+export interface IncidentMatch {
+  alertId: string;
+  reason: MatchReason;
+  /** Hamming distance for 'near', shared specific terms for 'incident'. */
+  detail: string;
+}
+
+export interface IncidentIndexOptions {
+  windowMs?: number;
+  /** Terms that never count as shared evidence; defaults to GENERIC_TERMS. */
+  genericTerms?: ReadonlySet<string>;
+}
+
+const itemTime = (item: ScoredItem) => {
+  const t = Date.parse(item.publishedAt);
+  return Number.isNaN(t) ? Date.parse(item.processedAt) : t;
+};
+
+export class IncidentIndex {
+  readonly windowMs: number;
+  private readonly generic: ReadonlySet<string>;
+  private readonly entries = new Map<string, Entry>();
+  private readonly byHash = new Map<string, string>();
+
+  constructor(opts: IncidentIndexOptions = {}) {
+    this.windowMs = opts.windowMs ?? INCIDENT_WINDOW_MS;
+    this.generic = opts.genericTerms ?? GENERIC_TERMS;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The id of the alert this item belongs to, or null for a new incident. */
+  match(item: ScoredItem): string | null {
+    return this.explain(item)?.alertId ?? null;
+  }
+
+  /** Like match, saying why (for the alert history and for tests). */
+  explain(item: ScoredItem): IncidentMatch | null {
+    return this.candidates(item)[0] ?? null;
+  }
+
+  /**
+   * Every live alert this item would merge into, best first: the exact duplicate, then near
+   * duplicates by distance, then incidents (same business before shared terms, more shared terms
+   * first); ties go to the most recently seen alert, then the smaller id. More than one entry means
+   * the item bridges two alerts that were raised apart (a complaint arriving before the news it
+   * corroborates): the runner may fold the others into the first with `absorb`.
+   */
+  candidates(item: ScoredItem): IncidentMatch[] {
+    const at = itemTime(item);
+    const live = (e: Entry) => Math.abs(at - e.lastSeenAt) <= this.windowMs;
+    const ordered = [...this.entries.values()].filter(live).sort(
+      (a, b) => b.lastSeenAt - a.lastSeenAt || (a.alertId < b.alertId ? -1 : a.alertId > b.alertId ? 1 : 0),
+    );
+    const out: IncidentMatch[] = [];
+    const taken = new Set<string>();
+    const push = (m: IncidentMatch) => {
+      if (taken.has(m.alertId)) return;
+      taken.add(m.alertId);
+      out.push(m);
+    };
+
+    const hash = normalisedContentHash(item.text);
+    const exact = this.byHash.get(hash);
+    const exactEntry = exact ? this.entries.get(exact) : undefined;
+    if (exactEntry && live(exactEntry)) push({ alertId: exactEntry.alertId, reason: 'exact', detail: hash.slice(0, 12) });
+
+    const near: { e: Entry; d: number }[] = [];
+    const tokens = item.tokens.length;
+    for (const e of ordered) {
+      let best = Infinity;
+      for (const f of e.fingerprints) {
+        const d = hamming(item.simhash, f.simhash);
+        if (d <= nearDuplicateBound(tokens, f.tokens) && d < best) best = d;
+      }
+      if (best < Infinity) near.push({ e, d: best });
+    }
+    // Stable sort keeps recency order among equal distances.
+    near.sort((a, b) => a.d - b.d);
+    for (const n of near) push({ alertId: n.e.alertId, reason: 'near', detail: `hamming=${n.d}` });
+
+    const categories = itemCategories(item);
+    if (!categories.length) return out;
+    const business = businessName(item);
+    const bkey = business ? businessKey(business) : null;
+    const terms = itemTerms(item).filter((t) => !this.generic.has(t));
+    const incidents: { e: Entry; shared: string[]; business: boolean }[] = [];
+    for (const e of ordered) {
+      if (!regionsOverlap(item.regions, [...e.regions])) continue;
+      const sameBusiness = bkey != null && e.businesses.has(bkey);
+      const shared = terms.filter((t) => e.terms.has(t));
+      if (!sameBusiness && (shared.length < MIN_SHARED_TERMS || !categories.some((c) => e.categories.has(c)))) continue;
+      incidents.push({ e, shared, business: sameBusiness });
+    }
+    incidents.sort((a, b) => Number(b.business) - Number(a.business) || b.shared.length - a.shared.length);
+    for (const m of incidents) {
+      const detail = m.business ? `同一被投诉主体：${business}` : `共同词：${m.shared.join('、')}`;
+      push({ alertId: m.e.alertId, reason: 'incident', detail });
+    }
+    return out;
+  }
+
+  /**
+   * Folds alert `fromId` into `intoId` (after the runner merged the stored alerts): the merged
+   * alert keeps every fingerprint, hash, term, region and business of both.
+   */
+  absorb(intoId: string, fromId: string): void {
+    const into = this.entries.get(intoId);
+    const from = this.entries.get(fromId);
+    if (!into || !from || into === from) return;
+    for (const c of from.categories) into.categories.add(c);
+    for (const r of from.regions) into.regions.add(r);
+    for (const t of from.terms) into.terms.add(t);
+    for (const b of from.businesses) into.businesses.add(b);
+    for (const f of from.fingerprints) if (!into.fingerprints.some((g) => g.simhash === f.simhash)) into.fingerprints.push(f);
+    for (const h of from.hashes) {
+      into.hashes.add(h);
+      if (this.byHash.get(h) === fromId) this.byHash.set(h, intoId);
+    }
+    into.lastSeenAt = Math.max(into.lastSeenAt, from.lastSeenAt);
+    this.entries.delete(fromId);
+  }
+
+  /** Records that `item` (when given) belongs to `alert`; refreshes the alert's category, regions and terms. */
+  add(alert: Alert, item?: ScoredItem): void {
+    let e = this.entries.get(alert.id);
+    if (!e) {
+      e = {
+        alertId: alert.id,
+        categories: new Set(),
+        regions: new Set(),
+        terms: new Set(),
+        businesses: new Set(),
+        fingerprints: [],
+        hashes: new Set(),
+        lastSeenAt: 0,
+      };
+      this.entries.set(alert.id, e);
+    }
+    e.categories.add(alert.category);
+    for (const r of alert.regions) e.regions.add(r);
+    if (alert.region) e.regions.add(alert.region);
+    for (const t of alert.terms) e.terms.add(t);
+    const seen = Date.parse(alert.lastSeenAt);
+    if (!Number.isNaN(seen)) e.lastSeenAt = Math.max(e.lastSeenAt, seen);
+    if (!item) return;
+    for (const c of itemCategories(item)) e.categories.add(c);
+    for (const r of item.regions) e.regions.add(r);
+    for (const t of itemTerms(item)) e.terms.add(t);
+    const business = businessName(item);
+    if (business) e.businesses.add(businessKey(business));
+    if (!e.fingerprints.some((f) => f.simhash === item.simhash)) {
+      e.fingerprints.push({ simhash: item.simhash, tokens: item.tokens.length });
+    }
+    const hash = normalisedContentHash(item.text);
+    e.hashes.add(hash);
+    // First writer keeps an exact-duplicate hash: replays land on the alert that saw the text first.
+    if (!this.byHash.has(hash)) this.byHash.set(hash, alert.id);
+    const at = itemTime(item);
+    if (!Number.isNaN(at)) e.lastSeenAt = Math.max(e.lastSeenAt, at);
+  }
+
+  /** Rebuilds the index from stored alerts and their items (items not found are skipped). */
+  load(alerts: readonly Alert[], items: readonly ScoredItem[]): void {
+    const byId = new Map(items.map((i) => [i.id, i]));
+    for (const a of alerts) {
+      this.add(a);
+      for (const id of a.itemIds) {
+        const it = byId.get(id);
+        if (it) this.add(a, it);
+      }
+    }
+  }
+
+  /** Drops an alert (closed, or merged away) from the index. */
+  remove(alertId: string): void {
+    const e = this.entries.get(alertId);
+    if (!e) return;
+    for (const h of e.hashes) if (this.byHash.get(h) === alertId) this.byHash.delete(h);
+    this.entries.delete(alertId);
+  }
+
+  /** Forgets alerts last seen before `now − window`. */
+  evict(now: Date | number): void {
+    const cutoff = +now - this.windowMs;
+    for (const e of [...this.entries.values()]) if (e.lastSeenAt < cutoff) this.remove(e.alertId);
+  }
+}
+
+/* ---------------------------------------------------------------- corroboration */
+
+/** The history action corroboratedLevel looks for, so each alert is raised for corroboration once. */
+export const CORROBORATE_ACTION = 'corroborate';
+/** A repost wave: at least this many items … */
+export const WAVE_MIN_ITEMS = 5;
+/** … from at least this many distinct sources. */
+export const WAVE_MIN_SOURCES = 3;
+
+export interface CorroborationStats {
+  kinds: readonly ItemKind[];
+  sources: number;
+  items: number;
+}
+
+const KIND_NAMES: Record<ItemKind, string> = { news: '新闻报道', complaint: '投诉举报', notice: '监管公告' };
+
+/**
+ * The level an incident deserves once corroborated. Rule: one step up (蓝→黄→橙→红, never above
+ * 红) when reports come from ≥ 2 kinds (a complaint and a news report tell the same story
+ * independently) OR ≥ 5 items from ≥ 3 sources (a repost wave: the public is already talking).
+ * Both together still give one step: they are evidence of one thing, that the event is real and
+ * known. Applied at most once per alert — when the history already holds a 'corroborate' entry the
+ * level is returned unchanged — so re-running it on every merged item cannot ratchet the level.
+ * `reason` is the Chinese history note, null when nothing changes.
+ */
+export function corroboratedLevel(
+  alert: Pick<Alert, 'level' | 'kinds' | 'sources' | 'itemIds' | 'history'>,
+  stats: CorroborationStats = { kinds: alert.kinds, sources: alert.sources.length, items: alert.itemIds.length },
+): { level: Level; reason: string | null } {
+  const unchanged = { level: alert.level, reason: null };
+  if (alert.history.some((h) => h.action === CORROBORATE_ACTION)) return unchanged;
+  const kinds = [...new Set(stats.kinds)];
+  const why: string[] = [];
+  if (kinds.length >= 2) why.push(kinds.map((k) => KIND_NAMES[k]).join('与') + '相互印证');
+  if (stats.items >= WAVE_MIN_ITEMS && stats.sources >= WAVE_MIN_SOURCES) {
+    why.push(`${stats.sources}个来源共${stats.items}条报道`);
+  }
+  if (!why.length || alert.level === '红') return unchanged;
+  const level = LEVELS[levelRank(alert.level) - 1]!;
+  return { level, reason: `多方印证（${why.join('；')}），预警由${alert.level}色升为${level}色` };
+}

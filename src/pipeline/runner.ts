@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { watch, type FSWatcher } from 'node:fs';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
 import type { Logger } from 'pino';
 import type { RawItem, ScoredItem } from '../core/types.ts';
 import type { Bus, Consumer } from '../bus/bus.ts';
@@ -15,8 +15,10 @@ import { loadRuleEngine, type RuleEngine } from '../scoring/engine.ts';
 import { createSegmenter } from '../text/segment.ts';
 import { createRegionResolver } from '../text/regions.ts';
 import { createProcessor } from './process.ts';
-import { alertFor } from '../alerts/raise.ts';
-import { alertEvent, sendWebhook, type WebhookChannel } from '../notify/webhook.ts';
+import type { WebhookChannel } from '../notify/webhook.ts';
+import { AlertStage } from '../alerts/stage.ts';
+import { createSender } from '../notify/sender.ts';
+import { loadRoutes } from '../config/routes.ts';
 import { SourceState, type SourceStatus } from './source-state.ts';
 import { Scheduler, withJitter } from './scheduler.ts';
 import { startDesk } from '../desk/server.ts';
@@ -63,6 +65,8 @@ export interface RunningPipeline {
   drained(): Promise<void>;
   sourceStatuses(): SourceStatus[];
   metrics: Metrics;
+  /** Escalates unacknowledged alerts that are due (also runs every 30 s in the alerts role). */
+  escalate(): Promise<number>;
   /** Raises a system alert for every source whose monitoring has stopped (also runs every minute). */
   checkSources(now?: Date): Promise<number>;
   stop(): Promise<void>;
@@ -172,39 +176,36 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
     );
   }
 
-  // --- alerts: store items, raise alerts, enqueue deliveries --------------------------------
+  // --- alerts: store items, merge incidents, raise alerts, route deliveries ---------------
+  const routesFile = join(pipeline.rulesDir, 'routes.yaml');
+  const routes = existsSync(routesFile) ? loadRoutes(routesFile) : null;
+  for (const w of routes?.warnings ?? []) log.warn({ routes: routesFile }, w);
+  const stage = new AlertStage({
+    store,
+    queue,
+    minLevel: pipeline.alerts.minLevel,
+    routes,
+    catchAll: channels.map((c) => c.name),
+    log,
+  });
   if (has('alerts')) {
+    await stage.init();
     consumers.push(
       bus.consume<ScoredItem>(TOPICS.scored, 'alerts', async (batch) => {
-        const items = batch.map((r) => r.value);
-        await store.upsertItems(items);
-        const alerts = items.flatMap((it) => alertFor(it, pipeline.alerts.minLevel) ?? []);
-        await store.upsertAlerts(alerts);
+        const alerts = await stage.handle(batch.map((r) => r.value));
         for (const a of alerts) metrics.alerts.inc({ level: a.level });
-        if (channels.length && alerts.length) {
-          // Delivery ids are stable per alert and channel: a replayed batch enqueues nothing new.
-          const stored = await Promise.all([...new Set(alerts.map((a) => a.id))].map((id) => store.getAlert(id)));
-          await queue.enqueue(
-            stored.flatMap((a) =>
-              a ? channels.map((c) => ({ id: `${a.id}.${c.name}.raised`, alertId: a.id, channel: c.name, payload: alertEvent(a, pipeline.notify.deskUrl) })) : [],
-            ),
-          );
-        }
-        if (alerts.length) log.info({ items: items.length, alerts: alerts.length }, 'alerts raised');
+        if (alerts.length) log.info({ items: batch.length, alerts: alerts.length }, 'alerts raised or updated');
       }),
     );
+    scheduler.schedule('escalation', 30_000, async () => {
+      await stage.escalate().catch((err) => log.error({ err: (err as Error).message }, 'escalation failed'));
+      return 30_000;
+    });
   }
 
-  // --- notify: deliver webhooks ------------------------------------------------------------
-  if (has('notify') && channels.length) {
-    const byName = new Map(channels.map((c) => [c.name, c]));
-    workers.push(
-      queue.work(async (d) => {
-        const ch = byName.get(d.channel);
-        if (!ch) throw new Error(`channel '${d.channel}' is no longer configured`);
-        await sendWebhook(ch, d);
-      }),
-    );
+  // --- notify: deliver webhooks and robot messages -----------------------------------------
+  if (has('notify')) {
+    workers.push(queue.work(createSender({ store, routes, catchAll: channels, deskUrl: pipeline.notify.deskUrl })));
   }
 
   // --- source watch: a monitor that silently stops is the worst failure --------------------
@@ -219,9 +220,8 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
     if (fresh.length) {
       await store.upsertAlerts(fresh);
       for (const a of fresh) log.error({ source: a.sources[0], reason: a.summary }, 'source monitoring stopped');
-      if (channels.length) {
-        await queue.enqueue(fresh.flatMap((a) => channels.map((c) => ({ id: `${a.id}.${c.name}.raised`, alertId: a.id, channel: c.name, payload: alertEvent(a, pipeline.notify.deskUrl) }))));
-      }
+      // a system alert has no region, so routing sends it to the provincial desk
+      await queue.enqueue(fresh.flatMap((a) => stage.deliveriesFor(a, { event: 'raised', alertId: a.id })));
     }
     return fresh.length;
   };
@@ -302,6 +302,7 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
     sourceStatuses: () => pipeline.sources.flatMap((s) => state.status(s.id) ?? []),
     metrics,
     checkSources,
+    escalate: () => stage.escalate(),
     stop: async () => {
       watcher?.close();
       await desk?.close();

@@ -24,9 +24,21 @@ export function regionPrefixes(codes: readonly string[]): string[] {
   return [...out];
 }
 
+const entryKey = (h: Alert['history'][number]) => `${h.at}\u0000${h.action}\u0000${h.note ?? ''}`;
+
+/**
+ * History written by detection itself (merged reports, corroboration, escalation) joins the
+ * alert's history; a re-raise of the same alert (a replay) adds nothing.
+ */
+function detectionEntries(existing: Alert, incoming: Alert): Alert['history'] {
+  const known = new Set(existing.history.map(entryKey));
+  return incoming.history.filter((h) => h.actor === 'sentinel' && h.action !== 'raise' && !known.has(entryKey(h)));
+}
+
 /**
  * An alert seen again (a replay, or a new report of the same incident) refreshes what
  * detection knows and keeps what people did: status, assignee, close reason, history, version.
+ * Only new entries written by detection itself are added to the history.
  */
 export function mergeDetection(existing: Alert, incoming: Alert): Alert {
   const union = <T>(a: readonly T[], b: readonly T[]) => [...new Set([...a, ...b])];
@@ -44,7 +56,7 @@ export function mergeDetection(existing: Alert, incoming: Alert): Alert {
     status: existing.status,
     assignee: existing.assignee,
     closeReason: existing.closeReason,
-    history: existing.history,
+    history: [...existing.history, ...detectionEntries(existing, incoming)],
     version: existing.version,
     createdAt: existing.createdAt,
     updatedAt: existing.updatedAt,

@@ -140,6 +140,16 @@ export function storeConformance(name: string, make: () => Promise<{ store: Stor
       expect(a.firstSeenAt).toBe('2026-11-28T02:00:00.000Z');
     });
 
+    it('history written by detection joins the alert; a re-raise adds nothing', async () => {
+      await store.upsertAlerts([alert({ id: 'a1', history: [{ at: '2026-11-28T02:05:00.000Z', action: 'raise', actor: 'sentinel' }] })]);
+      await store.transition('a1', { action: 'note', actor: '张三', note: '已核实' });
+      const merged = { at: '2026-11-28T03:00:00.000Z', action: 'merge', actor: 'sentinel', note: '合并报道' };
+      await store.upsertAlerts([alert({ id: 'a1', history: [{ at: '2026-11-28T03:00:00.000Z', action: 'raise', actor: 'sentinel' }, merged] })]);
+      await store.upsertAlerts([alert({ id: 'a1', history: [merged] })]);
+      const a = (await store.getAlert('a1'))!;
+      expect(a.history.map((h) => `${h.action}:${h.actor}`)).toEqual(['raise:sentinel', 'note:张三', 'merge:sentinel']);
+    });
+
     it('a lower level seen later never lowers an alert', async () => {
       await store.upsertAlerts([alert({ id: 'a1', level: '红', score: 15 })]);
       await store.upsertAlerts([alert({ id: 'a1', level: '蓝', score: 3 })]);

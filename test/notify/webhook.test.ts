@@ -1,9 +1,5 @@
-import { describe, it, expect, afterEach } from 'vitest';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { describe, it, expect } from 'vitest';
 import { signStandardWebhook, standardWebhookHeaders, verifyStandardWebhook } from '../../src/notify/formats/generic.ts';
-import { sendWebhook } from '../../src/notify/webhook.ts';
-import { PermanentDeliveryError } from '../../src/notify/queue.ts';
 
 const secret = 'whsec_' + Buffer.from('a-very-secret-key-for-tests-0001').toString('base64');
 
@@ -39,42 +35,3 @@ describe('Standard Webhooks signing', () => {
   });
 });
 
-describe('sendWebhook', () => {
-  let server: Server;
-  afterEach(() => new Promise<void>((r) => server.close(() => r())));
-
-  const listen = (status: number, seen: { headers: Record<string, unknown>; body: string }[]) =>
-    new Promise<string>((resolve) => {
-      server = createServer((req, res) => {
-        let body = '';
-        req.on('data', (c) => (body += c));
-        req.on('end', () => {
-          seen.push({ headers: req.headers, body });
-          res.statusCode = status;
-          res.end();
-        });
-      }).listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`));
-    });
-
-  it('posts a signed JSON body the receiver can verify', async () => {
-    const seen: { headers: Record<string, unknown>; body: string }[] = [];
-    const url = await listen(204, seen);
-    await sendWebhook({ name: 'catch-all', url, secret }, { id: 'a1.catch-all.raised', alertId: 'a1', channel: 'catch-all', payload: { hello: '食安' } });
-    expect(seen).toHaveLength(1);
-    expect(JSON.parse(seen[0]!.body)).toEqual({ hello: '食安' });
-    expect(verifyStandardWebhook(secret, seen[0]!.headers as Record<string, string>, seen[0]!.body)).toBe(true);
-    expect(seen[0]!.headers['webhook-id']).toBe('a1.catch-all.raised');
-  });
-
-  it('treats 4xx as permanent and 5xx as retriable', async () => {
-    const seen: { headers: Record<string, unknown>; body: string }[] = [];
-    let url = await listen(400, seen);
-    await expect(sendWebhook({ name: 'x', url }, { id: 'd', alertId: 'a', channel: 'x', payload: {} })).rejects.toBeInstanceOf(PermanentDeliveryError);
-    await new Promise<void>((r) => server.close(() => r()));
-    url = await listen(503, seen);
-    const err = await sendWebhook({ name: 'x', url }, { id: 'd', alertId: 'a', channel: 'x', payload: {} }).catch((e) => e);
-    expect(err).toBeInstanceOf(Error);
-    expect(err).not.toBeInstanceOf(PermanentDeliveryError);
-    expect(String(err.message)).toContain('HTTP 503');
-  });
-});

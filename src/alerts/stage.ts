@@ -1,0 +1,193 @@
+import type { Logger } from 'pino';
+import type { Alert, HistoryEntry, Level, ScoredItem } from '../core/types.ts';
+import { atLeast, maxLevel } from '../core/types.ts';
+import type { Store } from '../store/store.ts';
+import type { Delivery, Queue } from '../notify/queue.ts';
+import { mergeDetection } from '../store/shared.ts';
+import { alertFor } from './raise.ts';
+import { IncidentIndex, INCIDENT_WINDOW_MS, corroboratedLevel, CORROBORATE_ACTION } from './incidents.ts';
+import { BusinessTracker, REPEAT_WINDOW_MS, type RepeatComplaintSignal } from './business.ts';
+import { resolveRecipients, officeFor, type Tier } from './routing.ts';
+import { dueEscalations, ESCALATE_ACTION } from './escalation.ts';
+import { DEFAULT_ESCALATION, type Routes } from '../config/routes.ts';
+
+/** What a delivery job carries: which alert and why. Rendering happens at send time, secrets never enter the queue. */
+export interface AlertEvent {
+  event: 'raised' | 'escalated';
+  alertId: string;
+  tier?: Tier;
+  step?: number;
+}
+
+export interface AlertStageDeps {
+  store: Store;
+  queue: Queue;
+  minLevel: Level;
+  routes: Routes | null;
+  /** Catch-all generic channels receiving every alert (SENTINEL_WEBHOOK_URL and pipeline webhooks). */
+  catchAll: string[];
+  log: Logger;
+  now?: () => Date;
+}
+
+/** How many stored alerts / items the stage reads back at start to rebuild its windows. */
+const REBUILD_PAGE = 500;
+const REBUILD_MAX = 20_000;
+
+/**
+ * The alerts stage: stores scored items, merges reports of one incident into one alert, raises
+ * repeat-complaint alerts for one business, lifts levels on corroboration, routes new alerts to
+ * the offices concerned and escalates unacknowledged ones. Its windows live in memory and are
+ * rebuilt from the store at start, so one alerts worker per pipeline is the supported shape.
+ */
+export class AlertStage {
+  readonly incidents = new IncidentIndex();
+  readonly businesses = new BusinessTracker();
+  private readonly now: () => Date;
+
+  constructor(private readonly d: AlertStageDeps) {
+    this.now = d.now ?? (() => new Date());
+  }
+
+  async init(): Promise<void> {
+    const now = this.now();
+    const since = new Date(now.getTime() - Math.max(INCIDENT_WINDOW_MS, REPEAT_WINDOW_MS)).toISOString();
+    const alerts = await this.pageAll((offset) => this.d.store.searchAlerts({ from: new Date(now.getTime() - INCIDENT_WINDOW_MS).toISOString(), limit: REBUILD_PAGE, offset }));
+    const items = await this.pageAll((offset) => this.d.store.searchItems({ from: since, risk: true, limit: REBUILD_PAGE, offset }));
+    this.incidents.load(alerts, items);
+    for (const it of [...items].reverse()) this.businesses.observe(it);
+    this.d.log.info({ alerts: alerts.length, items: items.length }, 'alert windows rebuilt');
+  }
+
+  private async pageAll<T>(page: (offset: number) => Promise<{ items: T[]; total: number }>): Promise<T[]> {
+    const out: T[] = [];
+    for (let offset = 0; offset < REBUILD_MAX; offset += REBUILD_PAGE) {
+      const p = await page(offset);
+      out.push(...p.items);
+      if (offset + REBUILD_PAGE >= p.total) break;
+    }
+    return out;
+  }
+
+  /** One bus batch of scored items. Idempotent: a replayed batch changes nothing. */
+  async handle(items: ScoredItem[]): Promise<Alert[]> {
+    const now = this.now();
+    await this.d.store.upsertItems(items);
+    const touched = new Map<string, Alert>();
+    const current = async (id: string) => touched.get(id) ?? (await this.d.store.getAlert(id));
+
+    for (const item of items) {
+      const raised = alertFor(item, this.d.minLevel, now);
+      if (raised) {
+        const match = this.incidents.explain(item);
+        const base = match ? await current(match.alertId) : null;
+        let alert: Alert;
+        if (base && match) {
+          const incoming: Alert = { ...raised, id: base.id, history: [] };
+          alert = mergeDetection(base, incoming);
+          if (!base.itemIds.includes(item.id)) {
+            alert.history = [...alert.history, sentinelEntry(now, 'merge', `合并报道（${reasonName(match.reason)}）：${match.detail}`)];
+          }
+        } else {
+          const existing = await current(raised.id);
+          alert = existing ? mergeDetection(existing, raised) : raised;
+        }
+        alert = this.corroborate(alert, now);
+        touched.set(alert.id, alert);
+        this.incidents.add(alert, item);
+      }
+      const signal = this.businesses.observe(item);
+      if (signal) {
+        const existing = await current(signal.id);
+        const alert = repeatComplaintAlert(signal, item, existing, now);
+        touched.set(alert.id, alert);
+      }
+    }
+    const alerts = [...touched.values()];
+    await this.d.store.upsertAlerts(alerts);
+    // Delivery ids are stable per alert, channel and event: a replayed batch enqueues nothing new.
+    await this.d.queue.enqueue(alerts.flatMap((a) => this.deliveriesFor(a, { event: 'raised', alertId: a.id })));
+    this.incidents.evict(now);
+    this.businesses.evict(now);
+    return alerts;
+  }
+
+  private corroborate(alert: Alert, now: Date): Alert {
+    const c = corroboratedLevel(alert, { kinds: alert.kinds, sources: alert.sources.length, items: alert.itemIds.length });
+    if (!c.reason) return alert;
+    return {
+      ...alert,
+      level: maxLevel(alert.level, c.level) ?? alert.level,
+      history: [...alert.history, sentinelEntry(now, CORROBORATE_ACTION, c.reason)],
+    };
+  }
+
+  /** The deliveries one event of one alert causes: the offices concerned plus every catch-all channel. */
+  deliveriesFor(alert: Alert, ev: AlertEvent): Delivery[] {
+    const out: Delivery[] = [];
+    const suffix = ev.event === 'raised' ? 'raised' : `escalated-${ev.step}`;
+    const add = (channel: string) => out.push({ id: `${alert.id}.${channel}.${suffix}`, alertId: alert.id, channel, payload: ev });
+    if (ev.event === 'raised') {
+      for (const c of this.d.catchAll) add(c);
+      if (this.d.routes) for (const r of resolveRecipients(alert, this.d.routes)) for (const ch of r.channels) add(ch.name);
+    } else if (this.d.routes && ev.tier) {
+      const hit = officeFor(this.d.routes, alert.region, ev.tier);
+      for (const ch of hit?.office.channels.filter((c) => c.enabled) ?? []) add(ch.name);
+    }
+    return out;
+  }
+
+  /** Escalates every unacknowledged alert whose time has come: history, re-notification of the next tier. */
+  async escalate(): Promise<number> {
+    const now = this.now();
+    const policy = this.d.routes?.escalation ?? DEFAULT_ESCALATION;
+    const open = await this.pageAll((offset) => this.d.store.searchAlerts({ status: ['new'], limit: REBUILD_PAGE, offset }));
+    let n = 0;
+    for (const alert of open) {
+      const steps = dueEscalations(alert, now, policy);
+      if (!steps.length) continue;
+      const next: Alert = { ...alert, history: [...alert.history, ...steps.map((s) => s.history)] };
+      await this.d.store.upsertAlerts([next]);
+      await this.d.queue.enqueue(steps.flatMap((s) => this.deliveriesFor(next, { event: 'escalated', alertId: alert.id, tier: s.tier, step: s.step })));
+      n += steps.length;
+    }
+    if (n) this.d.log.warn({ steps: n }, 'alerts escalated');
+    return n;
+  }
+}
+
+function sentinelEntry(now: Date, action: string, note: string): HistoryEntry {
+  return { at: now.toISOString(), action, actor: 'sentinel', note };
+}
+
+const reasonName = (r: string) => (r === 'exact' ? '内容相同' : r === 'near' ? '近似转载' : '同一事件');
+
+/** The "one enterprise, one file" alert: repeated complaints about one business in the window. */
+function repeatComplaintAlert(signal: RepeatComplaintSignal, item: ScoredItem, existing: Alert | null, now: Date): Alert {
+  const at = now.toISOString();
+  const level: Level = atLeast(item.level, '黄') ? item.level! : '黄';
+  const incoming: Alert = {
+    id: signal.id,
+    level,
+    category: item.category ?? '食品销售',
+    region: signal.region,
+    regions: signal.region ? [signal.region] : [],
+    title: `同一经营者被重复投诉：${signal.business}（${signal.count} 次）`,
+    summary: signal.note,
+    score: item.score,
+    itemIds: signal.itemIds,
+    sources: [item.sourceId],
+    kinds: ['complaint'],
+    terms: [...new Set(item.hits.filter((h) => !h.negated).map((h) => h.term))],
+    status: 'new',
+    firstSeenAt: new Date(signal.firstAt).toISOString(),
+    lastSeenAt: new Date(signal.lastAt).toISOString(),
+    createdAt: at,
+    updatedAt: at,
+    history: [sentinelEntry(now, 'raise', signal.note)],
+    version: 1,
+  };
+  return existing ? mergeDetection(existing, { ...incoming, history: [] }) : incoming;
+}
+
+export { ESCALATE_ACTION };

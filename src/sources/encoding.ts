@@ -6,6 +6,8 @@ export interface DecodeHints {
   httpCharset?: string;
   /** look for <?xml encoding="…"?> in the first bytes */
   xml?: boolean;
+  /** look for <meta charset> / <meta http-equiv="Content-Type"> in the first bytes */
+  html?: boolean;
 }
 
 export interface Decoded {
@@ -13,7 +15,9 @@ export interface Decoded {
   /** the encoding used, as iconv-lite names it */
   encoding: string;
   /** how it was chosen */
-  by: 'bom' | 'http' | 'declaration' | 'utf8' | 'detected';
+  by: 'bom' | 'http' | 'declaration' | 'meta' | 'utf8' | 'detected';
+  /** the label the bytes contradicted (a feed declaring UTF-8 that is really GBK), if any */
+  mislabelled?: string;
 }
 
 /** GB2312 and GBK are subsets of GB18030; decoding as the superset never loses a character. */
@@ -45,6 +49,18 @@ function xmlDeclaredEncoding(bytes: Uint8Array): string | undefined {
   return m?.[1];
 }
 
+function htmlMetaEncoding(bytes: Uint8Array): string | undefined {
+  const head = Buffer.from(bytes.subarray(0, 2048)).toString('latin1');
+  const m =
+    /<meta\s[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._-]+)/i.exec(head);
+  return m?.[1];
+}
+
+function hasMultibyte(bytes: Uint8Array): boolean {
+  for (const b of bytes) if (b >= 0x80) return true;
+  return false;
+}
+
 function isUtf8(bytes: Uint8Array): boolean {
   try {
     new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -65,16 +81,33 @@ function detectLegacy(bytes: Uint8Array): string {
   return conf('Big5') > conf('GB18030') ? 'big5' : 'gb18030';
 }
 
-/** Decodes bytes in the order BOM → HTTP charset → XML declaration → UTF-8 validity → detection. */
+/**
+ * Decodes bytes in the order BOM → HTTP charset → XML declaration / HTML meta → UTF-8 validity →
+ * detection. A label the bytes plainly contradict is overruled, because Chinese sites often keep a
+ * template's label after re-encoding the content: "UTF-8" over bytes that are not UTF-8 falls
+ * through to detection, and a legacy label (GBK, Big5) over bytes that are valid multi-byte UTF-8
+ * reads them as UTF-8 (GBK or Big5 text is practically never valid UTF-8). `mislabelled` says so.
+ */
 export function decodeBytes(bytes: Uint8Array, hints: DecodeHints = {}): Decoded {
   const b = bom(bytes);
   if (b) return { text: iconv.decode(Buffer.from(bytes.subarray(b.skip)), b.encoding), encoding: b.encoding, by: 'bom' };
-  const fromHttp = hints.httpCharset ? canonicalEncoding(hints.httpCharset) : null;
-  if (fromHttp) return { text: iconv.decode(Buffer.from(bytes), fromHttp), encoding: fromHttp, by: 'http' };
-  const declared = hints.xml ? xmlDeclaredEncoding(bytes) : undefined;
-  const fromDecl = declared ? canonicalEncoding(declared) : null;
-  if (fromDecl) return { text: iconv.decode(Buffer.from(bytes), fromDecl), encoding: fromDecl, by: 'declaration' };
-  if (isUtf8(bytes)) return { text: Buffer.from(bytes).toString('utf8'), encoding: 'utf8', by: 'utf8' };
+  const labels: [string | undefined, Decoded['by']][] = [
+    [hints.httpCharset, 'http'],
+    [hints.xml ? xmlDeclaredEncoding(bytes) : undefined, 'declaration'],
+    [hints.html ? htmlMetaEncoding(bytes) : undefined, 'meta'],
+  ];
+  let mislabelled: string | undefined;
+  const utf8 = isUtf8(bytes);
+  for (const [label, by] of labels) {
+    const enc = label ? canonicalEncoding(label) : null;
+    if (!enc) continue;
+    const contradicted = enc === 'utf8' ? !utf8 : (enc === 'gb18030' || enc === 'big5') && utf8 && hasMultibyte(bytes);
+    // A contradicted label gives way to the next one (a server's default "charset=utf-8" over a GBK feed that declares GBK).
+    if (contradicted) mislabelled ??= label;
+    else return { text: iconv.decode(Buffer.from(bytes), enc), encoding: enc, by, ...(mislabelled ? { mislabelled } : {}) };
+  }
+  const extra = mislabelled ? { mislabelled } : {};
+  if (utf8) return { text: Buffer.from(bytes).toString('utf8'), encoding: 'utf8', by: 'utf8', ...extra };
   const guessed = detectLegacy(bytes);
-  return { text: iconv.decode(Buffer.from(bytes), guessed), encoding: guessed, by: 'detected' };
+  return { text: iconv.decode(Buffer.from(bytes), guessed), encoding: guessed, by: 'detected', ...extra };
 }

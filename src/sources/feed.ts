@@ -2,7 +2,7 @@ import Parser from 'rss-parser';
 import { contentHash, itemId } from '../core/ids.ts';
 import type { ItemKind, RawItem } from '../core/types.ts';
 import { SourceError } from './errors.ts';
-import { htmlToLine, htmlToText } from './html-text.ts';
+import { htmlToLine, htmlToText, MAX_BODY_CHARS } from './html-text.ts';
 import { parseChinaTime } from './time.ts';
 
 export type FeedItem = Parser.Item & Record<string, unknown>;
@@ -41,8 +41,30 @@ function explainParseError(message: string, text: string): string {
   return `${what.charAt(0).toLowerCase()}${what.slice(1)}${where}`;
 }
 
+/**
+ * Feeds never need their own entities; a DTD that declares some is an attack (billion laughs:
+ * nested entities expanding to gigabytes; XXE: an entity reading file:///etc/passwd) or a broken
+ * generator. sax would refuse them as unknown entities anyway — this names the attack, before any
+ * parsing. A plain DOCTYPE (RSS 0.91's) stays allowed.
+ */
+function refuseDtdEntities(text: string, origin: string): void {
+  const head = text.slice(0, 64 * 1024);
+  const doctype = /<!DOCTYPE\b[^[>]*(\[[\s\S]*?\]\s*)?>/i.exec(head);
+  if (!doctype) return;
+  if (/<!ENTITY\b/i.test(doctype[0]) || (doctype[1] == null && /<!ENTITY\b/i.test(head))) {
+    const external = /<!ENTITY[^>]*\b(SYSTEM|PUBLIC)\b/i.test(doctype[0]);
+    throw new SourceError(
+      origin,
+      `not an RSS/Atom feed: refusing a DTD that declares entities (${external ? 'external entity: XXE' : 'entity expansion: billion laughs'} attack?)`,
+    );
+  }
+}
+
+export const MAX_TITLE_CHARS = 500;
+
 /** Parses RSS 2.0, RSS 0.9x, RSS 1.0 (RDF) and Atom from text we decoded ourselves. */
 export async function parseFeed(text: string, origin: string): Promise<ParsedFeed> {
+  refuseDtdEntities(text, origin);
   // A fresh parser per call: xml2js parsers keep state between documents.
   const parser = new Parser({ xml2js: { strict: true } });
   try {
@@ -83,6 +105,20 @@ function httpUrl(link: string, base: string | undefined): string | undefined {
   }
 }
 
+/**
+ * A hostile or broken feed can carry a 10 MB title: the markup is cut before it is parsed as HTML
+ * (so the cost stays bounded) and the text after, with an ellipsis so a reader sees it was cut.
+ */
+function clipLine(html: string): string {
+  const line = htmlToLine(html.length > MAX_TITLE_CHARS * 8 ? html.slice(0, MAX_TITLE_CHARS * 8) : html);
+  return line.length > MAX_TITLE_CHARS ? `${line.slice(0, MAX_TITLE_CHARS)}…` : line;
+}
+
+function clipText(html: string): string {
+  const text = htmlToText(html.length > MAX_BODY_CHARS * 4 ? html.slice(0, MAX_BODY_CHARS * 4) : html);
+  return text.length > MAX_BODY_CHARS ? text.slice(0, MAX_BODY_CHARS) : text;
+}
+
 export interface FeedItemsOptions {
   sourceId: string;
   kind: ItemKind;
@@ -94,10 +130,10 @@ export interface FeedItemsOptions {
 /** Feed entries → RawItems. Same feed in, same ids out: ids hash the source id and the entry's own key. */
 export function feedItems(feed: ParsedFeed, o: FeedItemsOptions): RawItem[] {
   const base = o.baseUrl ?? httpUrl(feed.link ?? '', undefined);
-  const feedTitle = htmlToLine(xmlText(feed.title));
+  const feedTitle = clipLine(xmlText(feed.title));
   return feed.items.map((it) => {
-    const title = htmlToLine(xmlText(it.title));
-    const body = htmlToText(xmlText(it['content:encoded']) || xmlText(it.content) || xmlText(it.summary));
+    const title = clipLine(xmlText(it.title));
+    const body = clipText(xmlText(it['content:encoded']) || xmlText(it.content) || xmlText(it.summary));
     const link = xmlText(it.link).trim();
     const rawDate = xmlText(it.pubDate) || xmlText(it.date);
     const publishedAt = parseChinaTime(rawDate) ?? parseChinaTime(it.isoDate) ?? o.fetchedAt;
@@ -109,7 +145,7 @@ export function feedItems(feed: ParsedFeed, o: FeedItemsOptions): RawItem[] {
       (title || rawDate ? `${title}\u0000${rawDate.trim()}` : `content:${contentHash(body)}`);
     const fields: Record<string, string> = {};
     if (feedTitle) fields.feed = feedTitle;
-    const author = htmlToLine(xmlText(it.creator) || xmlText(it.author));
+    const author = clipLine(xmlText(it.creator) || xmlText(it.author));
     if (author) fields.author = author;
     const categories = Array.isArray(it.categories) ? it.categories.map((c) => htmlToLine(xmlText(c))).filter(Boolean) : [];
     if (categories.length) fields.categories = categories.join('、');

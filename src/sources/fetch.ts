@@ -32,6 +32,7 @@ export interface FetchOptions {
 export interface FetchResponse {
   /** final URL after redirects */
   url: string;
+  /** 2xx, or 304 when the request carried If-None-Match / If-Modified-Since (body then empty) */
   status: number;
   headers: IncomingHttpHeaders;
   contentType?: string;
@@ -214,6 +215,11 @@ export async function guardedFetch(target: string, opts: FetchOptions = {}): Pro
           throw new FetchError(url.href, `redirect to an invalid location: ${location}`);
         }
         continue;
+      }
+      // 304 answers our own If-None-Match / If-Modified-Since: "nothing new", a success with no body.
+      if (status === 304 && (headers['if-none-match'] || headers['if-modified-since'])) {
+        res.destroy();
+        return { url: url.href, status, headers: res.headers, contentType: res.headers['content-type'], body: Buffer.alloc(0), redirects };
       }
       if (status < 200 || status > 299) {
         res.destroy();

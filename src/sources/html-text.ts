@@ -1,5 +1,8 @@
 import * as cheerio from 'cheerio';
 
+/** Longer bodies are cut: nothing a duty officer reads is longer, and scoring cost grows with length. */
+export const MAX_BODY_CHARS = 100_000;
+
 const BLOCKS = 'p,div,li,ul,ol,h1,h2,h3,h4,h5,h6,tr,table,blockquote,section,article,header,footer,pre';
 
 /**

@@ -2,6 +2,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.ts';
 import { hotlineType } from './hotline.ts';
+import { htmlType } from './html.ts';
 import { rssType } from './rss.ts';
 import type { Source, SourceType } from './source.ts';
 
@@ -9,13 +10,14 @@ import type { Source, SourceType } from './source.ts';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const types = new Map<string, SourceType<any>>();
 
-/** Adds a source type (html, push … arrive in later issues); its `type` is the name pipelines use. */
+/** Adds a source type; its `type` is the name pipelines use. */
 export function registerSourceType<C>(t: SourceType<C>): void {
   if (types.has(t.type)) throw new Error(`source type "${t.type}" is already registered`);
   types.set(t.type, t);
 }
 registerSourceType(rssType);
 registerSourceType(hotlineType);
+registerSourceType(htmlType);
 
 export function sourceTypes(): string[] {
   return [...types.keys()].sort();
@@ -95,11 +97,12 @@ function sniffLocal(target: string): 'rss' | 'hotline' {
 }
 
 /**
- * For `sentinel fetch URL|PATH [--type rss|hotline]`: an ad-hoc source with id "adhoc". Without a
- * type, .csv/.xlsx/.jsonl (or a folder, or a file of JSON lines) → hotline, anything else → rss.
+ * For `sentinel fetch URL|PATH [--type rss|html|hotline]`: an ad-hoc source with id "adhoc".
+ * Without a type, .csv/.xlsx/.jsonl (or a folder, or a file of JSON lines) → hotline, anything
+ * else → rss. `options` are further source options (an html source needs at least `list`).
  * Relative paths resolve against the poll context's baseDir (the CLI passes the working directory).
  */
-export function adhocSource(target: string, type?: string): Source {
+export function adhocSource(target: string, type?: string, options: Record<string, unknown> = {}): Source {
   const where = { file: 'command line', path: 'fetch' };
   const isUrl = /^https?:\/\//i.test(target);
   let chosen = type;
@@ -112,7 +115,10 @@ export function adhocSource(target: string, type?: string): Source {
   }
   if (chosen === 'hotline') {
     if (isUrl) throw new ConfigError(where.file, 'fetch', 'hotline sources read local files; download the export first');
-    return createSource({ id: 'adhoc', type: 'hotline', path: target }, where);
+    return createSource({ ...options, id: 'adhoc', type: 'hotline', path: target }, where);
   }
-  return createSource({ id: 'adhoc', type: chosen, url: target }, where);
+  if (chosen === 'html' && options.list === undefined) {
+    throw new ConfigError(where.file, '--list', 'an html source needs a CSS selector for its list items (and title, link, date selectors as needed)');
+  }
+  return createSource({ ...options, id: 'adhoc', type: chosen, url: target }, where);
 }

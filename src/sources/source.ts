@@ -27,14 +27,38 @@ export interface FileReport {
   errors: RowError[];
 }
 
-/** What the last poll read, for `sentinel ingest` output and the desk's source health view. */
+/** What the last poll of a row source (hotline) read, for `sentinel ingest` output and the desk's source health view. */
 export interface PollReport {
+  type: 'rows';
   at: string;
   files: FileReport[];
   rows: number;
   ok: number;
   errors: (RowError & { file: string })[];
 }
+
+/** What the last poll of a web source (rss, html) fetched. */
+export interface FetchReport {
+  type: 'fetch';
+  at: string;
+  url: string;
+  /** items returned by the poll */
+  items: number;
+  /** the server answered 304 to our conditional GET: nothing changed, no items, still a success */
+  notModified: boolean;
+  /** bytes of the feed or list pages (articles excluded) */
+  bytes: number;
+  /** wall-clock duration of the poll */
+  ms: number;
+  /** list pages read (html sources follow `next` links) */
+  pages: number;
+  /** article pages fetched for full text, failed, and left for a later poll by the per-poll cap */
+  articles: { fetched: number; failed: number; deferred: number };
+  /** problems that did not fail the poll: an article that could not be fetched, a date that could not be read */
+  warnings: string[];
+}
+
+export type SourceReport = PollReport | FetchReport;
 
 export interface Source {
   readonly id: string;
@@ -44,9 +68,25 @@ export interface Source {
   readonly everyMs: number;
   /** source weight for scoring, default 1 */
   readonly weight: number;
+  /**
+   * Reads what the source has now. Items are stable by id, so returning an item again is harmless
+   * (downstream upserts). Throws a SourceError (retriable or not) when the source cannot be read.
+   */
   poll(ctx: SourceContext): Promise<RawItem[]>;
-  /** per-file, per-row outcome of the last poll, for sources that read rows (null before the first poll) */
-  lastReport?(): PollReport | null;
+  /** outcome of the last poll: per file and row for hotline, per fetch for rss/html (null before the first poll) */
+  lastReport?(): SourceReport | null;
+  /**
+   * Confirms that the items of the last successful poll are durably stored, so the source may
+   * forget their origin. Contract for the runner:
+   *   const items = await source.poll(ctx);
+   *   await bus.publish('raw', items);          // durably stored
+   *   await source.acknowledge?.();             // only after publish succeeded
+   * Never call it after a failed publish: the next poll then returns the same items again
+   * (at-least-once). The hotline source moves the drop files it read into done/ or failed/ here,
+   * with a `<name>.report.json` beside each; a source without durable side effects omits it.
+   * Calling it twice, or without a poll, does nothing.
+   */
+  acknowledge?(): Promise<void>;
 }
 
 export interface SourceType<C> {

@@ -61,6 +61,35 @@ describe('decodeBytes', () => {
   });
 });
 
+describe('labels the bytes contradict', () => {
+  it('an XML declaration of UTF-8 over GBK bytes gives way to detection, and says so', () => {
+    const d = decodeBytes(iconv.encode(`<?xml version="1.0" encoding="UTF-8"?><a>${TEXT}</a>`, 'gbk'), { xml: true });
+    expect(d).toMatchObject({ encoding: 'gb18030', by: 'detected', mislabelled: 'UTF-8' });
+    expect(d.text).toContain(TEXT);
+  });
+
+  it('a server default "charset=utf-8" over a GBK feed yields to the feed’s own GBK declaration', () => {
+    const d = decodeBytes(iconv.encode(`<?xml version="1.0" encoding="GBK"?><a>${TEXT}</a>`, 'gbk'), { httpCharset: 'utf-8', xml: true });
+    expect(d).toMatchObject({ encoding: 'gb18030', by: 'declaration', mislabelled: 'utf-8' });
+  });
+
+  it('a GBK label over valid multi-byte UTF-8 reads UTF-8', () => {
+    const d = decodeBytes(Buffer.from(`<a>${TEXT}</a>`), { httpCharset: 'GBK' });
+    expect(d).toMatchObject({ text: `<a>${TEXT}</a>`, encoding: 'utf8', mislabelled: 'GBK' });
+  });
+
+  it('a GBK label over pure ASCII is simply used', () => {
+    expect(decodeBytes(Buffer.from('<a>abc</a>'), { httpCharset: 'GBK' })).toMatchObject({ encoding: 'gb18030', by: 'http' });
+  });
+
+  it('reads an HTML meta charset when asked to', () => {
+    const page = `<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312"></head><body>${TEXT}</body></html>`;
+    expect(decodeBytes(iconv.encode(page, 'gbk'), { html: true })).toMatchObject({ encoding: 'gb18030', by: 'meta' });
+    const html5 = `<meta charset="big5"><p>食品藥物管理署</p>`;
+    expect(decodeBytes(iconv.encode(html5, 'big5'), { html: true })).toMatchObject({ text: html5, by: 'meta' });
+  });
+});
+
 describe('labels', () => {
   it.each([
     ['GBK', 'gb18030'],
@@ -92,6 +121,7 @@ describe('committed fixtures', () => {
       ['hotline-bom.csv', Buffer.concat([bom, Buffer.from(f.BOM_CSV)])],
       ['hotline-gbk.csv', iconv.encode(f.GBK_CSV, 'gbk')],
       ['drop/2026-11-28.csv', iconv.encode(f.GBK_CSV, 'gbk')],
+      ['rss2-lying-utf8.xml', iconv.encode(f.LYING_FEED, 'gbk')],
     ];
     for (const [name, bytes] of expected) expect(readFileSync(path.join(FIXTURES, name)).equals(bytes), name).toBe(true);
   });

@@ -175,9 +175,9 @@ describe('hotline source: folder of drop files', () => {
     await expect(hotline('no-such-folder').poll(ctx())).rejects.toThrow(/no-such-folder: no such file or folder/);
   });
 
-  it('an XLSX file is refused with advice (XLSX support comes later)', async () => {
+  it('a file named .xlsx that is not a workbook fails with the reason', async () => {
     const dir = tmp({ 'export.xlsx': Buffer.from('PK\u0003\u0004') });
-    await expect(hotline(path.join(dir, 'export.xlsx')).poll(ctx())).rejects.toThrow(/XLSX is not supported yet/);
+    await expect(hotline(path.join(dir, 'export.xlsx')).poll(ctx())).rejects.toThrow(/export\.xlsx: not an XLSX file/);
   });
 });
 

@@ -20,8 +20,8 @@ function configError(config: unknown): ConfigError {
 }
 
 describe('createSource', () => {
-  it('knows rss and hotline', () => {
-    expect(sourceTypes()).toEqual(['hotline', 'rss']);
+  it('knows rss, html and hotline', () => {
+    expect(sourceTypes()).toEqual(['hotline', 'html', 'rss']);
   });
 
   it('builds an rss source with defaults', () => {
@@ -42,15 +42,15 @@ describe('createSource', () => {
 
   it('rejects an unknown type and lists the known ones', () => {
     expect(configError({ id: 'x', type: 'twitter' }).message).toBe(
-      'pipelines/default.yaml:14: sources[2].type: unknown source type "twitter"; known types: hotline, rss',
+      'pipelines/default.yaml:14: sources[2].type: unknown source type "twitter"; known types: hotline, html, rss',
     );
-    expect(configError({ id: 'x' }).message).toMatch(/sources\[2\]\.type: required; known types: hotline, rss/);
+    expect(configError({ id: 'x' }).message).toMatch(/sources\[2\]\.type: required; known types: hotline, html, rss/);
   });
 
   it('rejects typos in option names (strict schemas)', () => {
     const e = configError({ id: 'x', type: 'rss', url: 'feed.xml', evry: '5m' });
     expect(e.field).toBe('sources[2].evry');
-    expect(e.problem).toMatch(/^unknown option \(known: type, id, kind, every, weight, allowPrivate, url, timeout, maxBytes\)/);
+    expect(e.problem).toMatch(/^unknown option \(known: type, id, kind, every, weight, allowPrivate, url, timeout, maxBytes, fullText, robots\)/);
   });
 
   it('rejects a typo inside hotline columns', () => {
@@ -123,7 +123,8 @@ describe('adhocSource', () => {
   });
 
   it('rejects an unknown type and a hotline URL', () => {
-    expect(() => adhocSource('a.xml', 'html')).toThrow(/--type: unknown source type "html"; known types: hotline, rss/);
+    expect(() => adhocSource('a.xml', 'twitter')).toThrow(/--type: unknown source type "twitter"; known types: hotline, html, rss/);
+    expect(() => adhocSource('https://example.com/list.html', 'html')).toThrow(/--list: an html source needs a CSS selector/);
     expect(() => adhocSource('https://example.com/export.csv')).toThrow(/hotline sources read local files/);
   });
 });

@@ -7,11 +7,14 @@ import { RawItem } from '../../src/core/types.ts';
 import { itemId } from '../../src/core/ids.ts';
 import { SourceError } from '../../src/sources/errors.ts';
 import { createSource } from '../../src/sources/registry.ts';
+import { RobotsCache } from '../../src/sources/robots.ts';
+import { RssSource } from '../../src/sources/rss.ts';
 import { GBK_FEED } from '../fixtures/sources/make-encoded.ts';
 import { ctx, FIXTURES, NOW, serve, type TestServer } from './helpers.ts';
 
 const where = { file: 'test.yaml', path: 'sources[0]' };
 const rss = (url: string, extra: Record<string, unknown> = {}) => createSource({ id: 'feed', type: 'rss', url, ...extra }, where);
+const rssSource = (url: string, extra: Record<string, unknown> = {}) => rss(url, extra) as RssSource;
 
 async function pollFile(name: string) {
   return rss(name).poll(ctx());
@@ -191,5 +194,124 @@ describe('rss source over http (127.0.0.1 only)', () => {
     expect(e).toBeInstanceOf(SourceError);
     expect((e as SourceError).retriable).toBe(true);
     expect((e as Error).message).toMatch(/timed out after 0\.2 s/);
+  });
+});
+
+describe('rss source: conditional GET', () => {
+  const FEED = () => readFileSync(path.join(FIXTURES, 'rss2-cdata.xml'));
+
+  function conditionalServer() {
+    return serve((req, res) => {
+      if (req.headers['if-none-match'] === '"v1"') return res.writeHead(304).end();
+      res.writeHead(200, { etag: '"v1"', 'last-modified': 'Sat, 29 Nov 2026 04:00:00 GMT', 'content-type': 'application/rss+xml' });
+      res.end(FEED());
+    });
+  }
+
+  it('sends the ETag and Last-Modified back once acknowledged; a 304 yields no items and counts as success', async () => {
+    server = await conditionalServer();
+    const src = rssSource(`${server.base}/feed`, { allowPrivate: true });
+    const first = await src.poll(ctx());
+    expect(first).toHaveLength(4);
+    expect(src.lastReport()).toMatchObject({ type: 'fetch', items: 4, notModified: false, bytes: FEED().length, pages: 1 });
+    await src.acknowledge();
+    const second = await src.poll(ctx());
+    expect(second).toEqual([]);
+    expect(src.lastReport()).toMatchObject({ items: 0, notModified: true, bytes: 0 });
+    expect(server.requests[1].headers).toMatchObject({ 'if-none-match': '"v1"', 'if-modified-since': 'Sat, 29 Nov 2026 04:00:00 GMT' });
+    expect(server.requests[0].headers['if-none-match']).toBeUndefined();
+  });
+
+  it('does not send validators before acknowledge, so items of a poll whose publish failed come again', async () => {
+    server = await conditionalServer();
+    const src = rssSource(`${server.base}/feed`, { allowPrivate: true });
+    await src.poll(ctx());
+    // no acknowledge(): the runner could not publish
+    expect(await src.poll(ctx())).toHaveLength(4);
+    expect(server.requests[1].headers['if-none-match']).toBeUndefined();
+  });
+
+  it('a 304 to a request we did not make conditional is an error', async () => {
+    server = await serve((_req, res) => res.writeHead(304).end());
+    const e = await rss(`${server.base}/feed`, { allowPrivate: true }).poll(ctx()).catch((err: unknown) => err);
+    expect((e as Error).message).toMatch(/HTTP 304/);
+  });
+
+  it('lastReport is null before the first poll and the report of a local file has no bytes over the wire', async () => {
+    const src = rssSource('rss2-bom.xml');
+    expect(src.lastReport()).toBeNull();
+    await src.poll(ctx());
+    expect(src.lastReport()).toMatchObject({ type: 'fetch', url: path.join(FIXTURES, 'rss2-bom.xml'), items: 1, notModified: false });
+  });
+});
+
+describe('rss source: full-article fetch', () => {
+  const feed = (base: string) => `<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>市局要闻</title>
+<item><title>某小学食堂食物中毒事件通报</title><link>${base}/a/1.html</link><description>摘要：学生呕吐。</description></item>
+<item><title>快检结果公示</title><link>${base}/a/2.html</link><description>摘要：快检结果。</description></item>
+<item><title>没有链接</title><guid isPermaLink="false">x-3</guid><description>只有摘要。</description></item>
+</channel></rss>`;
+
+  function newsSite() {
+    return serve((req, res) => {
+      if (req.url === '/feed') {
+        res.writeHead(200, { 'content-type': 'application/rss+xml' });
+        return res.end(feed(server!.base));
+      }
+      if (req.url === '/a/1.html') {
+        res.writeHead(200, { 'content-type': 'text/html; charset=gbk' });
+        return res.end(
+          iconv.encode(
+            '<html><body><div class="nav">首页</div><div class="detail"><p>11月29日中午，某小学二十余名学生午餐后出现呕吐症状。</p><p>市场监管部门已封存留样。</p></div></body></html>',
+            'gbk',
+          ),
+        );
+      }
+      res.writeHead(503).end();
+    });
+  }
+
+  it('replaces the summary with the article text found by the configured selector', async () => {
+    server = await newsSite();
+    const src = rssSource(`${server.base}/feed`, { allowPrivate: true, fullText: { selector: '.detail' } });
+    const items = await src.poll(ctx());
+    expect(items[0].body).toBe('11月29日中午，某小学二十余名学生午餐后出现呕吐症状。\n市场监管部门已封存留样。');
+    expect(items[1].body).toBe('摘要：快检结果。'); // its page answered 503: the summary stays
+    expect(items[2].body).toBe('只有摘要。');
+    expect(src.lastReport()).toMatchObject({ articles: { fetched: 1, failed: 1, deferred: 0 } });
+    expect(src.lastReport()!.warnings).toEqual([expect.stringMatching(/^article .*\/a\/2\.html: .*HTTP 503/)]);
+  });
+
+  it('fetches each article once, retries a retriable failure on the next poll, and keeps the body on re-emission', async () => {
+    server = await newsSite();
+    const src = rssSource(`${server.base}/feed`, { allowPrivate: true, fullText: { selector: '.detail' } });
+    await src.poll(ctx());
+    const again = await src.poll(ctx());
+    expect(again[0].body).toMatch(/^11月29日中午/);
+    const hits = (u: string) => server!.requests.filter((r) => r.url === u).length;
+    expect(hits('/a/1.html')).toBe(1);
+    expect(hits('/a/2.html')).toBe(2);
+  });
+
+  it('respects the per-poll cap (max)', async () => {
+    server = await newsSite();
+    const src = rssSource(`${server.base}/feed`, { allowPrivate: true, fullText: { max: 1 } });
+    await src.poll(ctx());
+    expect(src.lastReport()!.articles).toEqual({ fetched: 1, failed: 0, deferred: 1 });
+  });
+
+  it('with robots: true skips articles robots.txt disallows, as a warning', async () => {
+    server = await serve((req, res) => {
+      if (req.url === '/robots.txt') return res.end('User-agent: FoodSafetySentinel\nDisallow: /a/\n');
+      if (req.url === '/feed') return res.end(feed(server!.base));
+      res.end('<p>不应被抓取</p>');
+    });
+    const base = rssSource(`${server.base}/feed`, { allowPrivate: true, robots: true, fullText: {} });
+    const src = new RssSource(base.config, { robots: new RobotsCache() });
+    const items = await src.poll(ctx());
+    expect(items[0].body).toBe('摘要：学生呕吐。');
+    expect(src.lastReport()!.warnings[0]).toMatch(/disallows this URL for FoodSafetySentinel/);
+    expect(server.requests.map((r) => r.url)).toEqual(['/robots.txt', '/feed']);
   });
 });

@@ -4,13 +4,14 @@ import { SqliteLogBus } from './sqlite-log.ts';
 
 /**
  * Picks the bus engine from `SENTINEL_BUS` (or `--bus`): unset = the embedded SQLite log in
- * the data file; `kafka://host:9092[,host2:9092]` = Kafka. Distributed clients load lazily so
+ * the data file; `kafka://host:9092[,host2:9092][?prefix=sentinel.]` = Kafka. Distributed clients load lazily so
  * embedded mode never loads them.
  */
 export async function createBus(spec: string | undefined, dbPath: string): Promise<Bus> {
   if (!spec || spec === 'sqlite') return new SqliteLogBus(acquireDatabase(dbPath));
   if (spec.startsWith('kafka://')) {
-    throw new Error(`SENTINEL_BUS=${spec}: the Kafka bus is not available in this version yet; unset SENTINEL_BUS to use the embedded bus`);
+    const { KafkaBus } = await import('./kafka.ts');
+    return KafkaBus.fromSpec(spec);
   }
   throw new Error(`SENTINEL_BUS=${spec}: unknown bus; expected unset (embedded) or kafka://host:9092[,host:9092]`);
 }

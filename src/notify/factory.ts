@@ -6,7 +6,9 @@ import { OutboxQueue } from './outbox.ts';
 export async function createQueue(spec: string | undefined, dbPath: string): Promise<Queue> {
   if (!spec || spec === 'sqlite') return new OutboxQueue(acquireDatabase(dbPath));
   if (spec.startsWith('redis://') || spec.startsWith('rediss://')) {
-    throw new Error(`SENTINEL_QUEUE=${spec}: the BullMQ queue is not available in this version yet; unset SENTINEL_QUEUE to use the embedded outbox`);
+    // Loaded only here, so embedded mode never loads bullmq or ioredis.
+    const { BullmqQueue } = await import('./bullmq.ts');
+    return BullmqQueue.fromSpec(spec);
   }
   throw new Error(`SENTINEL_QUEUE=${spec}: unknown queue; expected unset (embedded) or redis://host:6379`);
 }

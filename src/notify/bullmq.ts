@@ -1,0 +1,254 @@
+import { Queue as BullQueue, Worker, UnrecoverableError, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Delivery, DeliveryHandler, DeliveryState, Queue, QueueWorker, WorkOptions } from './queue.ts';
+import { PermanentDeliveryError } from './queue.ts';
+import { jobIdFor } from './bullmq/ids.ts';
+import { BACKOFF_TYPE, backoffDelay } from './bullmq/backoff.ts';
+
+export interface BullmqQueueOptions {
+  /** `redis://[user:pass@]host:port[/db]` (or rediss://), without query options. */
+  url: string;
+  /** Redis key prefix, so deployments can share a server. Default `sentinel`. */
+  prefix?: string;
+  queueName?: string;
+  /** Deliveries one worker sends at once. Default 4. */
+  concurrency?: number;
+  /** How long stop() waits for running deliveries before it force-closes. Default 10 s. */
+  stopTimeoutMs?: number;
+  /** A worker that stops renewing its lock this long loses the job to another worker. Default 30 s. */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+}
+
+/**
+ * BullMQ fixes `attempts` when a job is added, but our contract sets the limit per worker
+ * (`work({maxAttempts})`). Jobs therefore carry this ceiling and the worker ends the retries
+ * itself at its own maxAttempts by throwing UnrecoverableError.
+ */
+const ATTEMPTS_CEILING = 100;
+
+interface JobData {
+  delivery: Delivery;
+}
+
+export function parseRedisSpec(spec: string, source = 'SENTINEL_QUEUE'): { url: string; prefix: string } {
+  let u: URL;
+  try {
+    u = new URL(spec);
+  } catch {
+    throw new Error(`${source}=${spec}: not a URL; expected redis://host:6379`);
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error(`${source}=${spec}: expected redis:// or rediss://`);
+  if (!u.hostname) throw new Error(`${source}=${spec}: no host; expected redis://host:6379`);
+  if (u.pathname && u.pathname !== '/' && !/^\/\d{1,2}$/.test(u.pathname)) {
+    throw new Error(`${source}=${spec}: path '${u.pathname}' must be a database number such as /0`);
+  }
+  for (const k of u.searchParams.keys()) {
+    if (k !== 'prefix') throw new Error(`${source}=${spec}: unknown option '${k}'; only 'prefix' is understood`);
+  }
+  const prefix = u.searchParams.get('prefix') ?? 'sentinel';
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(prefix)) throw new Error(`${source}=${spec}: prefix '${prefix}': only letters, digits, ".", "_" and "-"`);
+  // ioredis reads query parameters as client options; ours are not for it.
+  u.search = '';
+  return { url: u.toString(), prefix };
+}
+
+/**
+ * The distributed queue: BullMQ on Redis. A job per delivery with `jobId` derived from the
+ * delivery id, so enqueueing an event twice is a no-op; failed-after-last-attempt jobs are the
+ * dead letters and are kept (removeOnFail: false). A sorted set per alert lists its jobs for
+ * the desk. Redis should run with AOF and `maxmemory-policy noeviction`: an evicted job is a
+ * webhook never sent.
+ */
+export class BullmqQueue implements Queue {
+  readonly kind = 'bullmq';
+  private readonly conn: Redis;
+  private readonly queue: BullQueue<JobData>;
+  private readonly workers = new Set<BullmqWorker>();
+  private readonly prefix: string;
+  private readonly name: string;
+
+  static fromSpec(spec: string, opts: Omit<BullmqQueueOptions, 'url' | 'prefix'> = {}): BullmqQueue {
+    return new BullmqQueue({ ...opts, ...parseRedisSpec(spec) });
+  }
+
+  constructor(private readonly o: BullmqQueueOptions) {
+    this.prefix = o.prefix ?? 'sentinel';
+    this.name = o.queueName ?? 'deliveries';
+    // The producer side fails fast while Redis is away (ioredis default retries per request),
+    // so the alerts stage's bus batch fails and is retried rather than hanging.
+    this.conn = new Redis(o.url, { lazyConnect: true });
+    this.conn.on('error', () => undefined); // reconnects by itself; commands report failures
+    this.queue = new BullQueue<JobData>(this.name, { connection: this.conn, prefix: this.prefix });
+    this.queue.on('error', () => undefined);
+  }
+
+  private alertKey(alertId: string): string {
+    return `${this.prefix}:${this.name}:sentinel:by-alert:${alertId}`;
+  }
+
+  async enqueue(deliveries: Delivery[]): Promise<void> {
+    if (!deliveries.length) return;
+    const now = Date.now();
+    // The index first: a crash between the two leaves an index entry without a job (skipped
+    // when read), never a job the desk cannot find.
+    const multi = this.conn.multi();
+    for (const d of deliveries) multi.zadd(this.alertKey(d.alertId), 'NX', now, jobIdFor(d.id));
+    const res = await multi.exec();
+    const failed = res?.find(([err]) => err);
+    if (failed) throw failed[0]!;
+    await this.queue.addBulk(
+      deliveries.map((d) => ({
+        name: d.channel,
+        data: { delivery: d },
+        opts: {
+          jobId: jobIdFor(d.id),
+          attempts: ATTEMPTS_CEILING,
+          backoff: { type: BACKOFF_TYPE },
+          removeOnComplete: false,
+          removeOnFail: false,
+        },
+      })),
+    );
+  }
+
+  work(handler: DeliveryHandler, opts: WorkOptions = {}): QueueWorker {
+    const w = new BullmqWorker(this.queue, this.o, this.name, this.prefix, handler, {
+      maxAttempts: opts.maxAttempts ?? 8,
+      backoffMs: opts.backoffMs ?? 2_000,
+      pollMs: opts.pollMs ?? 1_000,
+    });
+    this.workers.add(w);
+    return {
+      stop: async () => {
+        await w.stop();
+        this.workers.delete(w);
+      },
+      drained: () => w.drained(),
+    };
+  }
+
+  async deliveriesFor(alertId: string): Promise<DeliveryState[]> {
+    const ids = await this.conn.zrange(this.alertKey(alertId), 0, -1);
+    const out: DeliveryState[] = [];
+    for (const id of ids) {
+      const job = (await this.queue.getJob(id)) as Job<JobData> | undefined;
+      if (!job) continue;
+      out.push(await this.toState(job));
+    }
+    return out;
+  }
+
+  private async toState(job: Job<JobData>): Promise<DeliveryState> {
+    const state = await job.getState();
+    const status = state === 'completed' ? 'delivered' : state === 'failed' ? 'dead' : 'pending';
+    let next = job.finishedOn ?? Date.now();
+    if (state === 'delayed') {
+      // BullMQ scores delayed jobs as dueTime · 4096 + a tie-breaker.
+      const score = await this.conn.zscore(this.queue.keys.delayed!, job.id!);
+      if (score !== null) next = Math.floor(Number(score) / 0x1000);
+    }
+    return {
+      ...job.data.delivery,
+      status,
+      attempts: job.attemptsMade,
+      lastError: status === 'delivered' ? null : job.failedReason || null,
+      nextAttemptAt: new Date(next).toISOString(),
+      updatedAt: new Date(job.finishedOn ?? job.processedOn ?? job.timestamp).toISOString(),
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.workers].map((w) => w.stop()));
+    this.workers.clear();
+    await this.queue.close().catch(() => undefined);
+    await this.conn.quit().catch(() => this.conn.disconnect());
+  }
+}
+
+class BullmqWorker {
+  private readonly conn: Redis;
+  private readonly worker: Worker<JobData>;
+  private stopped: Promise<void> | null = null;
+  /** Handler calls in progress in this process. */
+  private running = 0;
+  lastError: Error | null = null;
+
+  constructor(
+    private readonly queue: BullQueue<JobData>,
+    o: BullmqQueueOptions,
+    name: string,
+    prefix: string,
+    handler: DeliveryHandler,
+    private readonly w: Required<WorkOptions>,
+  ) {
+    // Workers block on Redis and must ride out a restart: no per-request retry limit.
+    this.conn = new Redis(o.url, { maxRetriesPerRequest: null });
+    this.conn.on('error', () => undefined);
+    this.worker = new Worker<JobData>(
+      name,
+      async (job) => {
+        const attempt = job.attemptsMade + 1;
+        this.running++;
+        try {
+          await handler(job.data.delivery, attempt);
+        } catch (err) {
+          const msg = err instanceof Error ? err.message : String(err);
+          // A 4xx, or the last attempt: no more retries; the job stays in "failed" as a dead letter.
+          if (err instanceof PermanentDeliveryError || attempt >= w.maxAttempts) throw new UnrecoverableError(msg);
+          throw err instanceof Error ? err : new Error(msg);
+        } finally {
+          this.running--;
+        }
+      },
+      {
+        connection: this.conn,
+        prefix,
+        concurrency: o.concurrency ?? 4,
+        lockDuration: o.lockDurationMs ?? 30_000,
+        stalledInterval: o.stalledIntervalMs ?? 30_000,
+        settings: {
+          backoffStrategy: (attemptsMade: number, type?: string) =>
+            type === BACKOFF_TYPE ? backoffDelay(attemptsMade, w.backoffMs) : -1,
+        },
+      },
+    );
+    this.worker.on('error', (err) => (this.lastError = err));
+    this.stopTimeoutMs = o.stopTimeoutMs ?? 10_000;
+  }
+  private readonly stopTimeoutMs: number;
+
+  /** Nothing waiting, running, or delayed and already due. */
+  async drained(): Promise<void> {
+    while (!this.stopped) {
+      const c = await this.queue.getJobCounts('waiting', 'active', 'prioritized');
+      if (!c.waiting && !c.active && !c.prioritized) {
+        const [, score] = await this.conn.zrange(this.queue.keys.delayed!, 0, 0, 'WITHSCORES');
+        if (score === undefined || Math.floor(Number(score) / 0x1000) > Date.now()) return;
+      }
+      await new Promise((r) => setTimeout(r, Math.min(this.w.pollMs, 100)));
+    }
+  }
+
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      // worker.close() waits for running jobs without a limit of its own, and a later
+      // close(true) returns that same pending promise; so: stop taking jobs, wait for the
+      // running ones up to the deadline ourselves, then close gracefully or by force.
+      await this.worker.pause(true).catch(() => undefined);
+      const deadline = Date.now() + this.stopTimeoutMs;
+      while (this.running > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      // Forced: a hung job's lock is no longer renewed, so after lockDuration another worker
+      // takes it over and sends it again under the same id.
+      const force = this.running > 0;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.worker.close(force).catch(() => undefined),
+        new Promise((r) => (timer = setTimeout(r, 5_000))),
+      ]);
+      clearTimeout(timer);
+      await this.conn.quit().catch(() => this.conn.disconnect());
+    })();
+    return this.stopped;
+  }
+}

@@ -29,6 +29,7 @@ export function registerIngest(program: Command): void {
       try {
         const items = await source.poll({ signal: AbortSignal.timeout(600_000), now: () => new Date(), baseDir: process.cwd() });
         const { fresh, duplicates } = await running.ingest(items);
+        await source.acknowledge?.();
         await running.drained();
         const report = (source as { lastReport?: () => { errors?: unknown[] } }).lastReport?.();
         const rowErrors = report?.errors ?? [];

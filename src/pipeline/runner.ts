@@ -136,6 +136,8 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
     try {
       const items = await source.poll({ signal: AbortSignal.timeout(120_000), now: () => new Date(), baseDir: pipeline.dir });
       const { fresh, duplicates } = await ingest(items);
+      // only now, with the items safely on the bus, may a source forget them (move drop files, keep ETags)
+      await source.acknowledge?.();
       status.lastSuccessAt = new Date().toISOString();
       status.consecutiveFailures = 0;
       status.seen += items.length;

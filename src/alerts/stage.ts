@@ -30,6 +30,13 @@ export interface AlertStageDeps {
   now?: () => Date;
 }
 
+/**
+ * How late (in event time) a report may arrive and still merge. Partitions of a distributed bus
+ * deliver out of order, and a backfill replays old days after new ones; windows are evicted
+ * only this far behind the newest event, which bounds memory to about a month of alerts.
+ */
+export const ALLOWED_LATENESS_MS = 30 * 24 * 3600_000;
+
 /** How many stored alerts / items the stage reads back at start to rebuild its windows. */
 const REBUILD_PAGE = 500;
 const REBUILD_MAX = 20_000;
@@ -44,6 +51,11 @@ export class AlertStage {
   readonly incidents = new IncidentIndex();
   readonly businesses = new BusinessTracker();
   private readonly now: () => Date;
+  /**
+   * The newest event time seen. Windows are evicted against it, not the wall clock, so a
+   * backfill or a replay of old records merges exactly as the live stream did.
+   */
+  private watermark = 0;
 
   constructor(private readonly d: AlertStageDeps) {
     this.now = d.now ?? (() => new Date());
@@ -77,6 +89,7 @@ export class AlertStage {
     const current = async (id: string) => touched.get(id) ?? (await this.d.store.getAlert(id));
 
     for (const item of items) {
+      this.watermark = Math.max(this.watermark, Date.parse(item.publishedAt) || 0);
       const raised = alertFor(item, this.d.minLevel, now);
       if (raised) {
         const match = this.incidents.explain(item);
@@ -107,8 +120,8 @@ export class AlertStage {
     await this.d.store.upsertAlerts(alerts);
     // Delivery ids are stable per alert, channel and event: a replayed batch enqueues nothing new.
     await this.d.queue.enqueue(alerts.flatMap((a) => this.deliveriesFor(a, { event: 'raised', alertId: a.id })));
-    this.incidents.evict(now);
-    this.businesses.evict(now);
+    this.incidents.evict(this.watermark - ALLOWED_LATENESS_MS);
+    this.businesses.evict(this.watermark - ALLOWED_LATENESS_MS);
     return alerts;
   }
 

@@ -42,8 +42,14 @@ function detectionEntries(existing: Alert, incoming: Alert): Alert['history'] {
  */
 export function mergeDetection(existing: Alert, incoming: Alert): Alert {
   const union = <T>(a: readonly T[], b: readonly T[]) => [...new Set([...a, ...b])];
+  // The strongest report names the incident, whatever order the reports arrived in.
+  const lead = incoming.score > existing.score || (incoming.score === existing.score && incoming.firstSeenAt < existing.firstSeenAt) ? incoming : existing;
   return {
     ...incoming,
+    category: lead.category,
+    title: lead.title,
+    summary: lead.summary,
+    region: lead.region,
     level: maxLevel(existing.level, incoming.level) ?? incoming.level,
     score: Math.max(existing.score, incoming.score),
     itemIds: union(existing.itemIds, incoming.itemIds),

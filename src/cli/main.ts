@@ -5,6 +5,8 @@ import { registerFetch } from './fetch.ts';
 import { registerIngest } from './ingest.ts';
 import { registerStats } from './stats.ts';
 import { registerRules } from './rules.ts';
+import { registerUsers } from './users.ts';
+import { registerReport } from './report.ts';
 
 import { EXIT_USAGE } from './common.ts';
 
@@ -20,6 +22,8 @@ export function buildProgram(): Command {
   registerIngest(program);
   registerStats(program);
   registerRules(program);
+  registerUsers(program);
+  registerReport(program);
   // subcommands inherit exit handling so their usage errors also exit 2
   for (const c of program.commands) {
     c.exitOverride();

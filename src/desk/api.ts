@@ -1,12 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { AlertQuery, ItemQuery } from '../core/query.ts';
-import { AlertAction } from '../core/types.ts';
+import { AlertQuery, ItemQuery, type Stats } from '../core/query.ts';
+import { ALERT_STATUSES, AlertAction, LEVELS } from '../core/types.ts';
 import type { Alert } from '../core/types.ts';
-import { ConflictError, NotFoundError, TransitionError } from '../core/errors.ts';
+import { ConfigError, ConflictError, NotFoundError, TransitionError } from '../core/errors.ts';
 import type { DeskDeps } from './deps.ts';
+import type { LiveFeed } from './live.ts';
 import { fieldIssues, shapeKeys } from './validation.ts';
 import { regionName } from './region-names.ts';
+import { inScope, scopePrefix, scopeRegions } from './scope.ts';
+import type { Principal } from '../auth/roles.ts';
 
 /** Body of POST /api/v1/alerts/:id/actions. The workflow rules themselves live in the store. */
 export const ActionBody = z
@@ -20,44 +23,7 @@ export const ActionBody = z
   .strict();
 export type ActionBody = z.infer<typeof ActionBody>;
 
-const ACTOR_HEADER = 'x-sentinel-actor';
-const DEFAULT_ACTOR = 'duty-officer';
-
-/**
- * Who performed an action. UNAUTHENTICATED for now: the header is taken on trust, so anyone who
- * can reach the desk can write any name into the history. The auth issue replaces this with the
- * logged-in officer from the session; until then the desk must listen on 127.0.0.1 or behind a
- * proxy that sets the header itself.
- */
-function actorOf(req: FastifyRequest): string {
-  const raw = req.headers[ACTOR_HEADER];
-  const v = decodeHeader(Array.isArray(raw) ? raw[0] : raw)?.trim();
-  // Keep history readable: a header is not a place for essays or control characters.
-  return v && v.length <= 64 && !/[\u0000-\u001f\u007f]/.test(v) ? v : DEFAULT_ACTOR;
-}
-
-/**
- * Officers' names are Chinese, but HTTP headers are bytes: a proxy may send them percent-encoded
- * (`%E6%9D%8E%E9%9D%99`) or as raw UTF-8, which Node reads as latin1. Both are turned back into
- * the name; anything that does not decode cleanly is kept as it came.
- */
-function decodeHeader(v: string | undefined): string | undefined {
-  if (!v) return v;
-  if (/%[0-9a-f]{2}/i.test(v)) {
-    try {
-      return decodeURIComponent(v);
-    } catch {
-      return v;
-    }
-  }
-  if (/[\u0080-\u00ff]/.test(v) && !/[^\u0000-\u00ff]/.test(v)) {
-    const utf8 = Buffer.from(v, 'latin1').toString('utf8');
-    if (!utf8.includes('\ufffd')) return utf8;
-  }
-  return v;
-}
-
-function parseQuery<S extends z.ZodObject>(schema: S, req: FastifyRequest, reply: FastifyReply): z.infer<S> | null {
+export function parseQuery<S extends z.ZodObject>(schema: S, req: FastifyRequest, reply: FastifyReply): z.infer<S> | null {
   const r = schema.safeParse({ ...(req.query as object) });
   if (r.success) return r.data;
   void reply.code(400).send({
@@ -68,26 +34,59 @@ function parseQuery<S extends z.ZodObject>(schema: S, req: FastifyRequest, reply
 }
 
 /** Adds the readable region name next to the code, when the code is a known GB/T 2260 one. */
-function withRegionName(a: Alert): Alert & { regionName?: string } {
+export function withRegionName(a: Alert): Alert & { regionName?: string } {
   const name = a.region ? regionName(a.region) : undefined;
   return name ? { ...a, regionName: name } : a;
 }
 
-export function registerApi(app: FastifyInstance, deps: DeskDeps): void {
+/** The alert if it exists and the principal may see it; another region's alert is "not found", not "forbidden". */
+async function visibleAlert(deps: DeskDeps, p: Principal | undefined, id: string): Promise<Alert | null> {
+  const a = await deps.store.getAlert(id);
+  return a && inScope(p, a.regions) ? a : null;
+}
+
+/** Stats as the principal may see them: the store's own for the province, counted within the region for a county. */
+async function scopedStats(deps: DeskDeps, p: Principal): Promise<Stats> {
+  const { store } = deps;
+  if (scopePrefix(p) === null) return store.stats();
+  const region = [p.region!];
+  const alertsTotal = (extra: Partial<AlertQuery>) => store.searchAlerts({ limit: 1, offset: 0, region, ...extra } as AlertQuery).then((r) => r.total);
+  const byLevel: Record<string, number> = {};
+  const byStatus: Record<string, number> = {};
+  for (const l of LEVELS) {
+    const n = await alertsTotal({ level: [l] });
+    if (n) byLevel[l] = n;
+  }
+  for (const s of ALERT_STATUSES) {
+    const n = await alertsTotal({ status: [s] });
+    if (n) byStatus[s] = n;
+  }
+  const agg = async (groupBy: 'source' | 'kind') =>
+    Object.fromEntries((await store.aggregate({ filter: { region } as ItemQuery, groupBy, size: 500 })).map((b) => [b.key, b.count]));
+  const bySource = await agg('source');
+  return {
+    items: { total: Object.values(bySource).reduce((a, b) => a + b, 0), bySource, byKind: await agg('kind') },
+    alerts: { total: await alertsTotal({}), byLevel, byStatus },
+  };
+}
+
+export function registerApi(app: FastifyInstance, deps: DeskDeps, live: LiveFeed): void {
   const { store } = deps;
 
   app.get('/api/v1/alerts', async (req, reply) => {
     const q = parseQuery(AlertQuery, req, reply);
     if (!q) return reply;
-    const page = await store.searchAlerts(q);
+    const region = scopeRegions(req.principal, q.region);
+    if (region === null) return { total: 0, items: [] };
+    const page = await store.searchAlerts({ ...q, region });
     return { total: page.total, items: page.items.map(withRegionName) };
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/alerts/:id', async (req, reply) => {
     const { id } = req.params;
-    const alert = await store.getAlert(id);
+    const alert = await visibleAlert(deps, req.principal, id);
     if (!alert) return reply.code(404).send({ error: 'alert not found', id });
-    const items = await store.getItems(alert.itemIds);
+    const items = (await store.getItems(alert.itemIds)).filter((it) => inScope(req.principal, it.regions) || inScope(req.principal, alert.regions));
     // The alert is what the officer needs; an unreachable queue must not hide it.
     let deliveries: unknown[] = [];
     let deliveriesError: string | undefined;
@@ -106,8 +105,12 @@ export function registerApi(app: FastifyInstance, deps: DeskDeps): void {
     if (!body.success) {
       return reply.code(400).send({ error: 'invalid action', issues: fieldIssues(body.error) });
     }
+    if (!(await visibleAlert(deps, req.principal, id))) return reply.code(404).send({ error: 'alert not found', id });
     try {
-      return await store.transition(id, { ...body.data, actor: actorOf(req) });
+      // the actor is who logged in (or the token's name), never something the client says
+      const next = await store.transition(id, { ...body.data, actor: req.principal!.name });
+      live.publish(next);
+      return next;
     } catch (err) {
       if (err instanceof ConflictError) {
         // Hand back what is there now so the page can show it without a second round trip.
@@ -122,16 +125,31 @@ export function registerApi(app: FastifyInstance, deps: DeskDeps): void {
   app.get('/api/v1/items', async (req, reply) => {
     const q = parseQuery(ItemQuery, req, reply);
     if (!q) return reply;
-    return store.searchItems(q);
+    const region = scopeRegions(req.principal, q.region);
+    if (region === null) return { total: 0, items: [] };
+    return store.searchItems({ ...q, region });
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/items/:id', async (req, reply) => {
     const item = await store.getItem(req.params.id);
-    if (!item) return reply.code(404).send({ error: 'item not found', id: req.params.id });
+    if (!item || !inScope(req.principal, item.regions)) return reply.code(404).send({ error: 'item not found', id: req.params.id });
     return item;
   });
 
-  app.get('/api/v1/stats', async () => store.stats());
+  app.get('/api/v1/stats', async (req) => scopedStats(deps, req.principal!));
 
   app.get('/api/v1/sources', async () => ({ items: (await deps.sources?.()) ?? [] }));
+
+  app.post('/api/v1/rules/reload', async (req, reply) => {
+    if (!deps.reloadRules) return reply.code(501).send({ error: 'rule reload is not available in this process' });
+    try {
+      const engine = await deps.reloadRules();
+      req.log.info({ by: req.principal!.name, rules: engine.rules.length }, 'rules reloaded from the desk');
+      return { ok: true, rules: engine.rules.length };
+    } catch (err) {
+      // the runner keeps the last good rules; the admin needs to know exactly what is wrong
+      if (err instanceof ConfigError) return reply.code(422).send({ error: err.message, file: err.file, field: err.field, line: err.line });
+      throw err;
+    }
+  });
 }

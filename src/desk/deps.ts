@@ -1,5 +1,7 @@
 import type { Store } from '../store/store.ts';
 import type { Queue } from '../notify/queue.ts';
+import type { Accounts } from '../auth/accounts.ts';
+import type { TrendRule } from '../config/trends.ts';
 
 /** What the desk needs from the rest of the process; kept apart from server.ts so routes can import it without a cycle. */
 export interface DeskDeps {
@@ -10,12 +12,27 @@ export interface DeskDeps {
   health: () => Promise<Record<string, string>>;
   /** Per-source status rows for GET /api/v1/sources (may be absent). */
   sources?: () => Promise<unknown[]>;
+  /**
+   * Users, sessions and tokens (src/auth/accounts.ts). Without it every non-public route
+   * answers 401: the desk never runs open.
+   */
+  accounts?: Accounts;
+  /** POST /api/v1/rules/reload (admin): reloads the risk rules; throws a ConfigError when the new ones are bad. */
+  reloadRules?: () => Promise<{ rules: readonly unknown[] }>;
+  /** The trend rules (rules/trends/*.yaml) for GET /api/v1/trends and the briefing. */
+  trendRules?: () => readonly TrendRule[];
+  /** The clock for trends, briefings and handover; tests pin it. */
+  now?: () => Date;
 }
 
 export interface DeskOptions {
-  /** Default 127.0.0.1: until auth lands the desk trusts whoever reaches it. */
+  /** Default 127.0.0.1. */
   host?: string;
   /** Default 8080; 0 picks a free port. */
   port?: number;
   logger?: boolean;
+  /** Mark the cookies `Secure` — set it when the desk is reached over https (directly or through a proxy). */
+  secureCookies?: boolean;
+  /** How often the live feed polls the store while a page listens; default 2000 ms. */
+  liveIntervalMs?: number;
 }

@@ -3,28 +3,37 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import type { DeskDeps, DeskOptions } from './deps.ts';
 import { registerApi } from './api.ts';
 import { registerUi } from './static.ts';
+import { registerAccess } from './access.ts';
+import { registerAuthRoutes } from './auth-routes.ts';
+import { registerStream } from './stream.ts';
+import { registerViews } from './views.ts';
+import { LiveFeed } from './live.ts';
+import { SECURITY_HEADERS } from './headers.ts';
 
 export type { DeskDeps, DeskOptions } from './deps.ts';
+export { CONTENT_SECURITY_POLICY } from './headers.ts';
+export { ensureDemoAccount } from '../auth/accounts.ts';
 
-/**
- * The page loads only its own files; nothing inline, nothing from elsewhere, never framed.
- * Item text is untrusted (scraped news, public complaints), so this is the second wall behind
- * the page's textContent-only rendering.
- */
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+const ROUTES = new WeakMap<FastifyInstance, { method: string; url: string }[]>();
 
-const SECURITY_HEADERS: Record<string, string> = {
-  'content-security-policy': CONTENT_SECURITY_POLICY,
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'x-frame-options': 'DENY',
-  'cross-origin-opener-policy': 'same-origin',
-};
+/** Every route a desk registered (HEAD twins included), for the access-table test. */
+export function registeredRoutes(app: FastifyInstance): { method: string; url: string }[] {
+  return [...(ROUTES.get(app) ?? [])];
+}
 
 /** Builds the desk without listening, for app.inject() in tests and for embedding. */
 export function buildDesk(deps: DeskDeps, opts: DeskOptions = {}): FastifyInstance {
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 64 * 1024 });
+  const routes: { method: string; url: string }[] = [];
+  ROUTES.set(app, routes);
+  app.addHook('onRoute', (r) => {
+    for (const m of Array.isArray(r.method) ? r.method : [r.method]) routes.push({ method: m, url: r.url });
+  });
+  const live = new LiveFeed(deps.store, {
+    intervalMs: opts.liveIntervalMs,
+    onError: (err) => app.log.warn({ err }, 'live feed poll failed'),
+  });
+  app.addHook('onClose', async () => live.stop());
 
   // onSend runs for every reply, including 404s and errors, so no response escapes the headers.
   app.addHook('onSend', async (req, reply, payload) => {
@@ -47,6 +56,8 @@ export function buildDesk(deps: DeskDeps, opts: DeskOptions = {}): FastifyInstan
     return reply.code(status).send({ error: err.message, ...(err.code ? { code: err.code } : {}) });
   });
 
+  registerAccess(app, deps.accounts);
+
   app.get('/healthz', async (req, reply) => {
     let engines: Record<string, string>;
     try {
@@ -59,7 +70,10 @@ export function buildDesk(deps: DeskDeps, opts: DeskOptions = {}): FastifyInstan
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', engines });
   });
 
-  registerApi(app, deps);
+  registerAuthRoutes(app, deps, opts);
+  registerApi(app, deps, live);
+  registerStream(app, deps, live);
+  registerViews(app, deps);
   registerUi(app);
   return app;
 }

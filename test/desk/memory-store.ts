@@ -2,7 +2,8 @@ import type { Alert, Page, ScoredItem } from '../../src/core/types.ts';
 import { levelRank } from '../../src/core/types.ts';
 import type { AlertQuery, ItemQuery, Stats } from '../../src/core/query.ts';
 import { NotFoundError } from '../../src/core/errors.ts';
-import type { Store, TransitionRequest } from '../../src/store/store.ts';
+import type { AggregateBucket, AggregateQuery, Store, TransitionRequest } from '../../src/store/store.ts';
+import { businessOf, termsOf } from '../../src/store/shared.ts';
 import { applyTransition } from '../../src/store/workflow.ts';
 
 /**
@@ -91,6 +92,52 @@ export class MemoryStore implements Store {
       items: { total: items.length, bySource: count(items, (i) => i.sourceId), byKind: count(items, (i) => i.kind) },
       alerts: { total: alerts.length, byLevel: count(alerts, (a) => a.level), byStatus: count(alerts, (a) => a.status) },
     };
+  }
+
+  /** The store contract's aggregate, counted over the Map with the same filters as searchItems. */
+  async aggregate(q: AggregateQuery): Promise<AggregateBucket[]> {
+    const items = (await this.searchItems({ ...q.filter, limit: 1_000_000, offset: 0 } as ItemQuery)).items;
+    const keysOf = (it: ScoredItem): string[] => {
+      switch (q.groupBy) {
+        case 'category':
+          return it.category ? [it.category] : [];
+        case 'region':
+          return it.regions[0] ? [it.regions[0]] : [];
+        case 'level':
+          return it.level ? [it.level] : [];
+        case 'source':
+          return [it.sourceId];
+        case 'kind':
+          return [it.kind];
+        case 'term':
+          return termsOf(it);
+        case 'business':
+          return businessOf(it) ? [businessOf(it)!] : [];
+      }
+    };
+    const bucketOf = (iso: string) =>
+      q.interval === 'hour' ? `${new Date(iso).toISOString().slice(0, 13)}:00:00.000Z` : `${new Date(iso).toISOString().slice(0, 10)}T00:00:00.000Z`;
+    const totals = new Map<string, number>();
+    const timed = new Map<string, number>();
+    for (const it of items) {
+      for (const k of keysOf(it)) {
+        totals.set(k, (totals.get(k) ?? 0) + 1);
+        if (q.interval) {
+          const key = `${k}\u0000${bucketOf(it.publishedAt)}`;
+          timed.set(key, (timed.get(key) ?? 0) + 1);
+        }
+      }
+    }
+    const top = [...totals].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, q.size ?? 50);
+    if (!q.interval) return top.map(([key, count]) => ({ key, count }));
+    const rank = new Map(top.map(([k], i) => [k, i]));
+    return [...timed]
+      .map(([kt, count]) => {
+        const [key, time] = kt.split('\u0000') as [string, string];
+        return { key, time, count };
+      })
+      .filter((b) => rank.has(b.key))
+      .sort((a, b) => rank.get(a.key)! - rank.get(b.key)! || a.time.localeCompare(b.time));
   }
 
   async ping(): Promise<void> {}

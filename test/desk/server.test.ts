@@ -6,6 +6,8 @@ import type { DeskDeps } from '../../src/desk/server.ts';
 import { UI_FILES } from '../../src/desk/static.ts';
 import type { Delivery, DeliveryState, Queue, QueueWorker } from '../../src/notify/queue.ts';
 import { MemoryStore } from './memory-store.ts';
+import type { Accounts } from '../../src/auth/accounts.ts';
+import { PASSWORDS, login, seedAccounts, type Client } from './auth-helpers.ts';
 import { ALERTS, ITEMS, canteenAlert, canteenDelivery, takeoutAlert, milkAlert } from './fixtures.ts';
 
 /** Holds delivery states for the alert page; the desk only ever reads them. */
@@ -31,6 +33,8 @@ let store: MemoryStore;
 let queue: MemoryQueue;
 let app: FastifyInstance;
 let engines: Record<string, string>;
+let accounts: Accounts;
+let officer: Client;
 
 function deps(over: Partial<DeskDeps> = {}): DeskDeps {
   return {
@@ -38,6 +42,7 @@ function deps(over: Partial<DeskDeps> = {}): DeskDeps {
     queue,
     health: async () => engines,
     sources: async () => [{ id: 'jxnews', status: 'ok', lastFetchAt: '2026-11-29T02:00:00.000Z' }],
+    accounts,
     ...over,
   };
 }
@@ -49,16 +54,18 @@ beforeEach(async () => {
   queue = new MemoryQueue();
   queue.states.push(canteenDelivery);
   engines = { bus: 'ok', store: 'ok', queue: 'ok' };
+  accounts ??= await seedAccounts();
   app = buildDesk(deps());
+  officer = await login(() => app, '张敏', PASSWORDS.officer);
 });
 
 afterEach(async () => {
   await app.close();
 });
 
-const get = (url: string) => app.inject({ method: 'GET', url });
+const get = (url: string) => officer.get(url);
 const act = (id: string, payload: unknown, headers: Record<string, string> = {}) =>
-  app.inject({ method: 'POST', url: `/api/v1/alerts/${encodeURIComponent(id)}/actions`, payload: payload as object, headers });
+  officer.post(`/api/v1/alerts/${encodeURIComponent(id)}/actions`, payload, headers);
 const ids = (body: { items: { id: string }[] }) => body.items.map((a) => a.id);
 const enc = encodeURIComponent;
 
@@ -194,20 +201,20 @@ describe('GET /api/v1/alerts/:id', () => {
 });
 
 describe('POST /api/v1/alerts/:id/actions', () => {
-  it('acknowledges as the default duty officer and bumps the version', async () => {
+  it('acknowledges as the logged-in officer and bumps the version', async () => {
     const r = await act('a-canteen', { action: 'acknowledge', expectedVersion: 0 });
     expect(r.statusCode).toBe(200);
     const a = r.json();
     expect(a).toMatchObject({ id: 'a-canteen', status: 'acknowledged', version: 1 });
-    expect(a.history.at(-1)).toMatchObject({ action: 'acknowledge', actor: 'duty-officer', from: 'new', to: 'acknowledged' });
+    expect(a.history.at(-1)).toMatchObject({ action: 'acknowledge', actor: '张敏', from: 'new', to: 'acknowledged' });
     expect((await store.getAlert('a-canteen'))!.status).toBe('acknowledged');
   });
 
-  it('records the actor from the x-sentinel-actor header', async () => {
+  it('ignores a client-sent x-sentinel-actor: the history names who logged in', async () => {
     const r = await act('a-takeout', { action: 'assign', assignee: '青山湖区市场监管局', expectedVersion: 1 }, { 'x-sentinel-actor': '李静' });
     expect(r.statusCode).toBe(200);
     expect(r.json()).toMatchObject({ status: 'assigned', assignee: '青山湖区市场监管局' });
-    expect(r.json().history.at(-1)).toMatchObject({ actor: '李静', action: 'assign' });
+    expect(r.json().history.at(-1)).toMatchObject({ actor: '张敏', action: 'assign' });
   });
 
   it('closes with a disposal result and reopens', async () => {
@@ -220,13 +227,14 @@ describe('POST /api/v1/alerts/:id/actions', () => {
   });
 
   it('answers 409 with the current alert when someone else changed it first', async () => {
-    await act('a-canteen', { action: 'acknowledge', expectedVersion: 0 }, { 'x-sentinel-actor': '王强' });
+    const admin = await login(() => app, 'admin', PASSWORDS.admin);
+    await admin.post('/api/v1/alerts/a-canteen/actions', { action: 'acknowledge', expectedVersion: 0 });
     const r = await act('a-canteen', { action: 'note', note: '已电话联系学校', expectedVersion: 0 });
     expect(r.statusCode).toBe(409);
     const body = r.json();
     expect(body.error).toMatch(/changed by someone else/);
     expect(body.current).toMatchObject({ id: 'a-canteen', status: 'acknowledged', version: 1 });
-    expect(body.current.history.at(-1).actor).toBe('王强');
+    expect(body.current.history.at(-1).actor).toBe('admin');
     expect((await store.getAlert('a-canteen'))!.history).toHaveLength(1);
   });
 
@@ -254,31 +262,18 @@ describe('POST /api/v1/alerts/:id/actions', () => {
   });
 
   it('rejects a missing body and broken JSON with 400 JSON', async () => {
-    const empty = await app.inject({ method: 'POST', url: '/api/v1/alerts/a-canteen/actions' });
+    const empty = await app.inject({ method: 'POST', url: '/api/v1/alerts/a-canteen/actions', headers: { cookie: officer.cookie, 'x-csrf-token': officer.csrf } });
     expect(empty.statusCode).toBe(400);
     expect(empty.json().issues[0].path).toBe('action');
     const broken = await app.inject({
       method: 'POST',
       url: '/api/v1/alerts/a-canteen/actions',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', cookie: officer.cookie, 'x-csrf-token': officer.csrf },
       payload: '{"action": ',
     });
     expect(broken.statusCode).toBe(400);
     expect(broken.headers['content-type']).toMatch(/application\/json/);
     expect(broken.json().error).toEqual(expect.any(String));
-  });
-
-  it('reads a Chinese name sent percent-encoded or as raw UTF-8 bytes', async () => {
-    const encoded = await act('a-canteen', { action: 'note', note: '一' }, { 'x-sentinel-actor': encodeURIComponent('李静') });
-    expect(encoded.json().history.at(-1).actor).toBe('李静');
-    const rawUtf8 = Buffer.from('王强', 'utf8').toString('latin1'); // what Node makes of UTF-8 header bytes
-    const raw = await act('a-canteen', { action: 'note', note: '二' }, { 'x-sentinel-actor': rawUtf8 });
-    expect(raw.json().history.at(-1).actor).toBe('王强');
-  });
-
-  it('falls back to the default actor for an unusable header', async () => {
-    const r = await act('a-canteen', { action: 'note', note: '复核' }, { 'x-sentinel-actor': 'x'.repeat(200) });
-    expect(r.json().history.at(-1).actor).toBe('duty-officer');
   });
 });
 
@@ -338,7 +333,7 @@ describe('errors and headers', () => {
     expect(r.statusCode).toBe(404);
     expect(r.headers['content-type']).toMatch(/application\/json/);
     expect(r.json()).toEqual({ error: 'not found', method: 'GET', path: '/api/v1/alertz' });
-    const wrongMethod = await app.inject({ method: 'DELETE', url: '/api/v1/alerts/a-canteen' });
+    const wrongMethod = await app.inject({ method: 'DELETE', url: '/api/v1/alerts/a-canteen', headers: { cookie: officer.cookie } });
     expect(wrongMethod.statusCode).toBe(404);
     expect(wrongMethod.json().error).toBe('not found');
   });
@@ -446,7 +441,7 @@ describe('startDesk', () => {
     const desk = await startDesk(deps(), { port: 0 });
     try {
       expect(desk.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      const r = await fetch(`${desk.url}/api/v1/alerts/${takeoutAlert.id}`);
+      const r = await fetch(`${desk.url}/api/v1/alerts/${takeoutAlert.id}`, { headers: { cookie: officer.cookie } });
       expect(r.status).toBe(200);
       expect(((await r.json()) as { id: string }).id).toBe('a-takeout');
     } finally {

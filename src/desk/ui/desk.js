@@ -1,12 +1,17 @@
-// Entry module of the duty desk page: filters (kept in the URL), the alert list, totals and
-// the 10-second auto-refresh. Live push (SSE) replaces the polling in a later issue.
+// Entry module of the duty desk page: filters (kept in the URL), the alert list, totals, the
+// live feed (SSE: new alerts appear at once, 红 / 橙 beep and flash the title) and a slow
+// refresh as a fallback when the feed is down.
 import { el, $ } from './dom.js';
 import { getJson } from './api.js';
+import { initNav } from './nav.js';
+import { beep, connectLive, flashTitle, unlockSound } from './live.js';
 import { createDetail, levelBadge } from './detail.js';
 import { LEVELS, STATUS_LABELS, apiQuery, filtersFromSearch, filtersToSearch, formatTime, label, relativeTime } from './format.js';
 
 const PAGE_SIZE = 50;
-const REFRESH_MS = 10_000;
+const REFRESH_MS = 30_000;
+/** Alerts pushed live since the page opened: their rows are marked until the officer opens them. */
+const fresh = new Set();
 
 let filters = filtersFromSearch(location.search);
 const categories = new Set();
@@ -118,8 +123,12 @@ function alertRow(a) {
       el('time', { datetime: a.lastSeenAt, title: formatTime(a.lastSeenAt) }, relativeTime(a.lastSeenAt)),
     ),
   );
-  button.addEventListener('click', () => void select(a.id));
-  return el('li', null, button);
+  button.addEventListener('click', () => {
+    fresh.delete(a.id);
+    button.parentElement.classList.remove('fresh');
+    void select(a.id);
+  });
+  return el('li', { class: fresh.has(a.id) ? 'fresh' : null, 'data-level': a.level }, button);
 }
 
 function markSelected() {
@@ -232,9 +241,36 @@ window.addEventListener('popstate', () => {
   void refresh();
 });
 
+const LIVE_LABELS = { live: '实时', connecting: '连接中', offline: '已断开' };
+
+function onLive({ type, alert }) {
+  if (type === 'new') {
+    fresh.add(alert.id);
+    ensureCategoryOption(alert.category);
+    if (alert.level === '红' || alert.level === '橙') {
+      beep(alert.level);
+      flashTitle(`【${alert.level}色预警】${alert.title}`);
+      toast(`新${alert.level}色预警：${alert.title}`);
+    }
+  }
+  void refresh();
+}
+
+unlockSound();
 fillForm();
-void seedCategories();
-void refresh();
-setInterval(() => {
-  if (!document.hidden) void refresh();
-}, REFRESH_MS);
+void initNav().then((me) => {
+  if (!me) return;
+  void seedCategories();
+  void refresh();
+  connectLive({
+    onAlert: onLive,
+    onState: (state) => {
+      const dot = $('#live');
+      dot.dataset.state = state;
+      dot.textContent = LIVE_LABELS[state] || state;
+    },
+  });
+  setInterval(() => {
+    if (!document.hidden) void refresh();
+  }, REFRESH_MS);
+});

@@ -214,6 +214,33 @@ export function createDetail(root, { onChanged, onClosed, toast }) {
     return form;
   }
 
+  /** A one-field form under the action bar (assign, note): no browser prompt() that blocks the page. */
+  function openInline(bar, labelText, placeholder, value, submitText, submit) {
+    const existing = root.querySelector('.inline-form');
+    if (existing) existing.remove();
+    const input = el('input', { type: 'text', name: 'value', maxlength: 2000, placeholder, value, required: true });
+    const form = el(
+      'form',
+      { class: 'inline-form' },
+      el('label', null, `${labelText} `, input),
+      el('button', { type: 'submit', class: 'primary' }, submitText),
+      el('button', { type: 'button', class: 'cancel' }, '取消'),
+    );
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const v = input.value.trim();
+      if (!v) return message(`请填写${labelText}`);
+      void submit(v);
+    });
+    form.querySelector('.cancel').addEventListener('click', () => {
+      formOpen = false;
+      form.remove();
+    });
+    formOpen = true;
+    bar.after(form);
+    input.focus();
+  }
+
   function actionBar(alert) {
     const can = allowedActions(alert.status);
     const btn = (text, enabled, cls, handler) => {
@@ -224,16 +251,14 @@ export function createDetail(root, { onChanged, onClosed, toast }) {
     const bar = el(
       'div',
       { class: 'actions' },
-      btn('确认', can.acknowledge, 'primary', () => act({ action: 'acknowledge' })),
-      btn('指派', can.assign, '', () => {
-        const who = window.prompt('指派给（科室或人员）：', alert.assignee || '');
-        if (who && who.trim()) void act({ action: 'assign', assignee: who.trim() });
+      btn('确认', can.acknowledge, 'primary ack', () => act({ action: 'acknowledge' })),
+      btn('指派', can.assign, 'assign', () => {
+        openInline(bar, '指派给', '县区市场监管局、科室或人员', alert.assignee || '', '确认指派', (v) => act({ action: 'assign', assignee: v }));
       }),
-      btn('备注', can.note, '', () => {
-        const note = window.prompt('备注内容：');
-        if (note && note.trim()) void act({ action: 'note', note: note.trim() });
+      btn('备注', can.note, 'note', () => {
+        openInline(bar, '备注', '备注内容', '', '保存备注', (v) => act({ action: 'note', note: v }));
       }),
-      btn('关闭', can.close, 'danger', () => {
+      btn('关闭', can.close, 'danger close', () => {
         if (root.querySelector('.close-form')) return;
         formOpen = true;
         bar.after(closeForm());

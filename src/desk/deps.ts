@@ -21,6 +21,8 @@ export interface DeskDeps {
   reloadRules?: () => Promise<{ rules: readonly unknown[] }>;
   /** The trend rules (rules/trends/*.yaml) for GET /api/v1/trends and the briefing. */
   trendRules?: () => readonly TrendRule[];
+  /** Prometheus exposition for GET /metrics. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
   /** The clock for trends, briefings and handover; tests pin it. */
   now?: () => Date;
 }

@@ -70,6 +70,13 @@ export function buildDesk(deps: DeskDeps, opts: DeskOptions = {}): FastifyInstan
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', engines });
   });
 
+  // Prometheus text format; scrapers authenticate with an API token (sentinel token create).
+  app.get('/metrics', async (_req, reply) => {
+    if (!deps.metrics) return reply.code(404).send({ error: 'metrics are not enabled in this process' });
+    const m = await deps.metrics();
+    return reply.type(m.contentType).send(m.body);
+  });
+
   registerAuthRoutes(app, deps, opts);
   registerApi(app, deps, live);
   registerStream(app, deps, live);

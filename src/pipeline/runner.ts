@@ -22,6 +22,8 @@ import { loadRoutes } from '../config/routes.ts';
 import { SourceState, type SourceStatus } from './source-state.ts';
 import { Scheduler, withJitter } from './scheduler.ts';
 import { startDesk } from '../desk/server.ts';
+import { Accounts, ensureDemoAccount } from '../auth/accounts.ts';
+import { loadTrendRules } from '../config/trends.ts';
 import type { Source } from '../sources/source.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { outageAlert, sourceOutage } from '../alerts/source-watch.ts';
@@ -45,6 +47,12 @@ export interface RunOptions {
   webhookSecret?: string;
   /** Watch rules/ and reload on change (embedded default). */
   watchRules?: boolean;
+  /** Create a `demo` officer with a random password (printed once) when there are no users; default true. */
+  demoAccount?: boolean;
+  /** Desk session idle timeout. */
+  sessionIdleMs?: number;
+  /** Mark cookies Secure (the desk is reached over https). */
+  secureCookies?: boolean;
   log: Logger;
 }
 
@@ -261,10 +269,27 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
   // --- desk ----------------------------------------------------------------------------------
   let desk: Awaited<ReturnType<typeof startDesk>> | null = null;
   if (has('desk')) {
+    const accounts = new Accounts(stateDb, { idleMs: opts.sessionIdleMs ?? 30 * 60_000 });
+    if (opts.demoAccount ?? true) await ensureDemoAccount(accounts);
+    const trendsDir = join(pipeline.rulesDir, 'trends');
+    let trendRules = existsSync(trendsDir) ? loadTrendRules(trendsDir) : [];
     desk = await startDesk(
       {
         store,
         queue,
+        accounts,
+        trendRules: () => trendRules,
+        metrics: async () => {
+          for (const c of [['items.raw', 'process'], ['items.scored', 'alerts']] as const) {
+            metrics.lag.set({ topic: c[0], group: c[1] }, await bus.lag(c[0], c[1]).catch(() => -1));
+          }
+          return { contentType: metrics.registry.contentType, body: await metrics.registry.metrics() };
+        },
+        reloadRules: async () => {
+          const next = await reloadRules();
+          if (existsSync(trendsDir)) trendRules = loadTrendRules(trendsDir);
+          return next;
+        },
         health: async () => {
           const out: Record<string, string> = {};
           await store.ping().then(() => (out.store = 'ok'), (e: Error) => (out.store = e.message));
@@ -277,7 +302,7 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
         },
         sources: async () => pipeline.sources.map((s) => state.status(s.id) ?? { id: s.id, type: s.type, kind: s.kind, lastPollAt: null }),
       },
-      { host: opts.host ?? '127.0.0.1', port: opts.port ?? 8080 },
+      { host: opts.host ?? '127.0.0.1', port: opts.port ?? 8080, secureCookies: opts.secureCookies ?? false },
     );
     log.info({ url: desk.url }, 'duty desk listening');
   }

@@ -6,6 +6,9 @@ import { startPipeline, type RunningPipeline } from '../../src/pipeline/runner.t
 import { itemId } from '../../src/core/ids.ts';
 import type { Alert, ScoredItem } from '../../src/core/types.ts';
 import { tempDir } from '../helpers/tmp.ts';
+import { Accounts } from '../../src/auth/accounts.ts';
+import { acquireDatabase, releaseDatabase } from '../../src/store/sqlite-db.ts';
+import { dataFile } from '../../src/pipeline/runner.ts';
 
 /**
  * The default pipeline, run in-process over the bundled samples exactly as `npm start` runs it,
@@ -31,16 +34,21 @@ describe('default pipeline end to end', () => {
   let alerts: Alert[];
   let items: ScoredItem[];
   const sourceOfFile = new Map<string, string>();
+  let token = '';
+  const auth = () => ({ authorization: `Bearer ${token}` });
   const get = async <T>(path: string): Promise<T> => {
-    const res = await fetch(running.deskUrl + path);
+    const res = await fetch(running.deskUrl + path, { headers: auth() });
     expect(res.status, path).toBe(200);
     return (await res.json()) as T;
   };
   const start = () =>
-    startPipeline({ pipelineFile: PIPELINE, dataDir: t.dir, port: 0, host: '127.0.0.1', log });
+    startPipeline({ pipelineFile: PIPELINE, dataDir: t.dir, port: 0, host: '127.0.0.1', log, demoAccount: false });
 
   beforeAll(async () => {
     running = await start();
+    const db = acquireDatabase(dataFile(t.dir));
+    token = (await new Accounts(db).createToken('e2e', 'officer')).token;
+    releaseDatabase(db);
     await running.pollAll();
     await running.drained();
     const a = await get<{ total: number; items: Alert[] }>('/api/v1/alerts?limit=500');
@@ -116,8 +124,12 @@ describe('default pipeline end to end', () => {
     expect(search.total).toBeGreaterThan(0);
     const health = await fetch(running.deskUrl + '/healthz');
     expect(health.status).toBe(200);
-    const page = await fetch(running.deskUrl + '/');
-    expect(await page.text()).toContain('食安哨兵');
+    const anonymous = await fetch(running.deskUrl + '/api/v1/alerts');
+    expect(anonymous.status).toBe(401);
+    const login = await fetch(running.deskUrl + '/login');
+    expect(await login.text()).toContain('食安哨兵');
+    const metrics = await fetch(running.deskUrl + '/metrics', { headers: auth() });
+    expect(await metrics.text()).toMatch(/sentinel_source_polls_total\{source="hotline-12315",outcome="ok"\}/);
   });
 
   it('a restart ingests nothing twice: the same items and alerts', async () => {

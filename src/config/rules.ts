@@ -46,6 +46,11 @@ export interface GroupSpec {
   label: string;
   weight: number;
   terms: TermSpec[];
+  /**
+   * Generic words (坏了, 翻新, 过期) count only when a term of one of these groups stands within
+   * `within` characters: 「监控坏了」 is not spoiled food, 「牛奶坏了」 is.
+   */
+  context?: { groups: string[]; within: number; terms?: string[] };
 }
 export type LevelThresholds = Partial<Record<Level, number>>;
 export type KindWeights = Record<ItemKind, number>;
@@ -73,6 +78,11 @@ export interface RuleSpec {
   whenSource: string;
   near?: number;
   unless: string[];
+  /** Topic exclusions added to common.yaml `unless_topic.terms` (judged only at the head of the text). */
+  unlessTopic: string[];
+  /** When this holds over the present groups, topic exclusions are ignored (strong harm evidence). */
+  override?: WhenExpr;
+  overrideSource?: string;
   negatedBy: string[];
   negationWindow: number;
   kindWeights: KindWeights;
@@ -84,6 +94,12 @@ export interface CommonSpec {
   file: string | null;
   negation: { window: number; cues: string[]; notCues: string[] };
   unless: string[];
+  /**
+   * Exclusions that say what a text is ABOUT (食谱, 回顾, 广告): they exclude only within the title
+   * or the first `head` characters of the body, so a complaint that merely mentions 「食谱」 in
+   * passing still counts.
+   */
+  unlessTopic: { head: number; terms: string[] };
   kindWeights: KindWeights;
   levels: LevelThresholds;
   limits: { scanChars: number; maxHits: number };
@@ -131,6 +147,9 @@ const GroupSchema = z.strictObject({
   any: z.array(TermEntrySchema).default([]),
   include: z.array(z.string()).default([]),
   weight: z.number(),
+  context: z
+    .strictObject({ groups: z.array(z.string()).min(1), within: z.number().int().positive().max(200), only: z.array(z.string()).min(1).optional() })
+    .optional(),
 });
 
 const TestCaseSchema = z.strictObject({
@@ -152,6 +171,8 @@ const RuleFileSchema = z.strictObject({
   when: z.string().min(1),
   near: z.number().int().positive().optional(),
   unless: z.array(z.string()).default([]),
+  unless_topic: z.array(z.string()).default([]),
+  override: z.string().min(1).optional(),
   negated_by: z.array(z.string()).default([]),
   negation_window: z.number().int().min(0).max(100).optional(),
   kind_weights: KindWeightsSchema.optional(),
@@ -168,6 +189,9 @@ const CommonSchema = z.strictObject({
     })
     .prefault({}),
   unless: z.array(z.string()).default([]),
+  unless_topic: z
+    .strictObject({ head: z.number().int().min(0).max(1000).default(30), terms: z.array(z.string()).default([]) })
+    .prefault({}),
   kind_weights: KindWeightsSchema.prefault({}),
   levels: LevelsSchema.optional(),
   limits: z
@@ -352,6 +376,7 @@ function parseCommon(y: YamlFile | null): CommonSpec {
       notCues: clean(['negation', 'not_cues'], data.negation.not_cues),
     },
     unless: clean(['unless'], data.unless),
+    unlessTopic: { head: data.unless_topic.head, terms: clean(['unless_topic', 'terms'], data.unless_topic.terms) },
     kindWeights: { ...DEFAULT_KIND_WEIGHTS, ...stripUndefined(data.kind_weights) },
     levels,
     limits: { scanChars: data.limits.scan_chars, maxHits: data.limits.max_hits },
@@ -430,7 +455,19 @@ function parseRule(y: YamlFile, common: CommonSpec): RuleSpec {
       if (other !== undefined && other !== name) throw y.fail(base, `term '${term}' is in both groups ${other} and ${name}`);
       owner.set(term, name);
     }
-    groups.push({ name, label: g.label ?? name, weight: g.weight, terms: [...terms].map(([term, weight]) => ({ term, weight })) });
+    groups.push({
+      name,
+      label: g.label ?? name,
+      weight: g.weight,
+      terms: [...terms].map(([term, weight]) => ({ term, weight })),
+      ...(g.context ? { context: { groups: g.context.groups, within: g.context.within, ...contextTerms(y, base, g.context.only, common) } } : {}),
+    });
+  }
+  for (const [name, g] of Object.entries(data.terms)) {
+    g.context?.groups.forEach((c, i) => {
+      if (!data.terms[c]) throw y.fail(['terms', name, 'context', 'groups', i], `unknown group '${c}'; terms defines ${Object.keys(data.terms).join(', ')}`);
+      if (c === name) throw y.fail(['terms', name, 'context', 'groups', i], 'a group cannot be its own context');
+    });
   }
 
   let when: WhenExpr;
@@ -450,6 +487,23 @@ function parseRule(y: YamlFile, common: CommonSpec): RuleSpec {
   unless.forEach((t, i) => {
     if (owner.has(t)) throw y.fail(['unless', i], `'${t}' is both an exclusion and a term of group ${owner.get(t)}`);
   });
+  const unlessTopic = cleanTerms(y, ['unless_topic'], data.unless_topic);
+  unlessTopic.forEach((t, i) => {
+    if (owner.has(t)) throw y.fail(['unless_topic', i], `'${t}' is both an exclusion and a term of group ${owner.get(t)}`);
+  });
+  let override: WhenExpr | undefined;
+  if (data.override !== undefined) {
+    try {
+      override = parseWhen(data.override);
+    } catch (e) {
+      if (e instanceof WhenSyntaxError) throw y.fail(['override'], `${e.problem} in '${data.override}' at character ${e.at + 1}`);
+      throw e;
+    }
+    const og = whenGroups(override);
+    for (const g of [...og.positive, ...og.negative]) {
+      if (!data.terms[g]) throw y.fail(['override'], `unknown group '${g}'; terms defines ${Object.keys(data.terms).join(', ')}`);
+    }
+  }
 
   const levels = data.levels ? stripUndefined(data.levels) : common.levels;
   if (data.levels) checkLevels(y, ['levels'], levels);
@@ -481,12 +535,21 @@ function parseRule(y: YamlFile, common: CommonSpec): RuleSpec {
     whenSource: data.when,
     ...(data.near !== undefined ? { near: data.near } : {}),
     unless,
+    unlessTopic,
+    ...(override ? { override, overrideSource: data.override! } : {}),
     negatedBy: cleanTerms(y, ['negated_by'], data.negated_by),
     negationWindow: data.negation_window ?? common.negation.window,
     kindWeights: { ...common.kindWeights, ...stripUndefined(data.kind_weights ?? {}) },
     levels,
     tests,
   };
+}
+
+/** `context.only`: vocabulary names or terms; only these terms of the group need the context. */
+function contextTerms(y: YamlFile, base: PathSeg[], only: string[] | undefined, common: CommonSpec): { terms?: string[] } {
+  if (!only) return {};
+  const terms = only.flatMap((o, i) => common.vocab[o] ?? [cleanTerm(y, [...base, 'context', 'only', i], o)]);
+  return { terms: [...new Set(terms)] };
 }
 
 function stripUndefined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {

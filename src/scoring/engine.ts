@@ -38,7 +38,7 @@ export interface RuleEngine {
 type Payload =
   | { kind: 'term'; rule: number; group: number; weight: number }
   /** rule -1: a common exclusion that applies to every rule. */
-  | { kind: 'unless'; rule: number }
+  | { kind: 'unless'; rule: number; topic: boolean }
   | { kind: 'cue'; rule: number }
   | { kind: 'notcue' }
   | { kind: 'focus'; period: number };
@@ -52,6 +52,8 @@ interface RuleSpan extends Span {
   role: 'term' | 'unless';
   group: number;
   weight: number;
+  /** A topic exclusion (食谱, 回顾): it only counts at the head of the text. */
+  topic?: boolean;
 }
 interface CueSpan extends Span {
   rule: number;
@@ -120,10 +122,12 @@ class CompiledEngine implements RuleEngine {
       r.groups.forEach((g, gi) => {
         for (const t of g.terms) entries.push([t.term, { kind: 'term', rule: ri, group: gi, weight: t.weight }]);
       });
-      for (const t of r.unless) entries.push([t, { kind: 'unless', rule: ri }]);
+      for (const t of r.unless) entries.push([t, { kind: 'unless', rule: ri, topic: false }]);
+      for (const t of r.unlessTopic) entries.push([t, { kind: 'unless', rule: ri, topic: true }]);
       for (const t of r.negatedBy) entries.push([t, { kind: 'cue', rule: ri }]);
     });
-    for (const t of set.common.unless) entries.push([t, { kind: 'unless', rule: -1 }]);
+    for (const t of set.common.unless) entries.push([t, { kind: 'unless', rule: -1, topic: false }]);
+    for (const t of set.common.unlessTopic.terms) entries.push([t, { kind: 'unless', rule: -1, topic: true }]);
     for (const t of set.common.negation.cues) entries.push([t, { kind: 'cue', rule: -1 }]);
     for (const t of set.common.negation.notCues) entries.push([t, { kind: 'notcue' }]);
     set.calendar.periods.forEach((p, pi) => {
@@ -157,10 +161,12 @@ class CompiledEngine implements RuleEngine {
           case 'term':
             perRule[p.rule]!.push({ ...span, role: 'term', group: p.group, weight: p.weight });
             break;
-          case 'unless':
-            if (p.rule >= 0) perRule[p.rule]!.push({ ...span, role: 'unless', group: -1, weight: 0 });
-            else for (const list of perRule) list.push({ ...span, role: 'unless', group: -1, weight: 0 });
+          case 'unless': {
+            const u: RuleSpan = { ...span, role: 'unless', group: -1, weight: 0, topic: p.topic };
+            if (p.rule >= 0) perRule[p.rule]!.push(u);
+            else for (const list of perRule) list.push(u);
             break;
+          }
           case 'cue':
             cueCandidates.push({ ...span, rule: p.rule, real: true });
             break;
@@ -177,6 +183,10 @@ class CompiledEngine implements RuleEngine {
     }
     // 「没多久」 outranks the cue 「没」 inside it, then only real cues remain.
     const cues = leftmostLongest(cueCandidates).filter((c) => c.real);
+    // The head of a text is its title plus the first characters of the body: where a text says what it is about.
+    const title = typeof input?.title === 'string' ? input.title : '';
+    const titleEnd = title && text.startsWith(title) ? title.length + 1 : 0;
+    const headEnd = titleEnd + this.set.common.unlessTopic.head;
 
     const hits: Hit[] = [];
     const explanation: RuleExplanation[] = [];
@@ -186,7 +196,7 @@ class CompiledEngine implements RuleEngine {
     this.set.rules.forEach((rule, ri) => {
       const spans = leftmostLongest(perRule[ri]!);
       if (spans.length === 0) return;
-      const r = this.evaluateRule(rule, ri, spans, cues, text, kind, sourceWeight, active, focusPresent);
+      const r = this.evaluateRule(rule, ri, spans, cues, text, headEnd, kind, sourceWeight, active, focusPresent);
       for (const s of spans) {
         if (hits.length >= maxHits) break;
         hits.push({
@@ -233,6 +243,7 @@ class CompiledEngine implements RuleEngine {
     spans: RuleSpan[],
     cues: CueSpan[],
     text: string,
+    headEnd: number,
     kind: ItemKind | undefined,
     sourceWeight: number,
     active: CalendarPeriod[],
@@ -240,18 +251,34 @@ class CompiledEngine implements RuleEngine {
   ): RuleEvaluation {
     const negatedSpans = new Map<RuleSpan, string>();
     const excludedBy: string[] = [];
-    const positives: RuleSpan[] = [];
+    const topicExcludedBy: string[] = [];
+    let found: RuleSpan[] = [];
     for (const s of spans) {
       const cue = findCue(s, cues, ri, rule.negationWindow, text, spans);
       if (s.role === 'unless') {
         // 「并非谣言」「不是演练」: a negated exclusion is an assertion that the event is real.
         if (cue) negatedSpans.set(s, cue);
-        else excludedBy.push(s.term);
+        else if (!s.topic) excludedBy.push(s.term);
+        else if (s.start < headEnd) topicExcludedBy.push(s.term);
         continue;
       }
       if (cue) negatedSpans.set(s, cue);
-      else positives.push(s);
+      else found.push(s);
     }
+    // Generic words need their context group nearby (「翻新」 near a food, not in 「翻新机」).
+    const unmetContext: { term: string; start: number; needs: string[] }[] = [];
+    if (rule.groups.some((g) => g.context)) {
+      const byName = new Map(rule.groups.map((g, gi) => [g.name, gi]));
+      found = found.filter((s) => {
+        const ctx = rule.groups[s.group]!.context;
+        if (!ctx || (ctx.terms && !ctx.terms.some((t) => t.toLowerCase() === s.term.toLowerCase()))) return true;
+        const want = new Set(ctx.groups.map((g) => byName.get(g)));
+        const ok = found.some((o) => want.has(o.group) && Math.max(0, o.start - s.end, s.start - o.end) <= ctx.within);
+        if (!ok) unmetContext.push({ term: s.term, start: s.start, needs: ctx.groups.map((g) => rule.groups[byName.get(g)!]!.label) });
+        return ok;
+      });
+    }
+    const positives = found;
 
     const groupTerms = rule.groups.map(() => new Map<string, number>());
     for (const s of positives) groupTerms[s.group]!.set(s.term.toLowerCase(), s.weight);
@@ -270,6 +297,9 @@ class CompiledEngine implements RuleEngine {
       whenOk = window !== null;
     }
 
+    // Strong evidence (several people ill) outweighs a topic word: a parent asking for the 食谱 is still reporting an outbreak.
+    const overridden = topicExcludedBy.length > 0 && rule.override !== undefined && evaluateWhen(rule.override, (g) => present.has(g));
+    if (!overridden) excludedBy.push(...topicExcludedBy);
     const excluded = excludedBy.length > 0;
     const matched = whenOk && !excluded;
     const base = Math.max(0, round2(groups.reduce((a, g) => a + g.score, 0)));
@@ -283,6 +313,8 @@ class CompiledEngine implements RuleEngine {
       anywhere,
       excluded,
       excludedBy: [...new Set(excludedBy)],
+      overriddenExclusions: overridden ? [...new Set(topicExcludedBy)] : [],
+      unmetContext,
       negated: [...negatedSpans].map(([s, cue]) => ({ term: s.term, cue, start: s.start })),
       negatedSpans,
       groups,
@@ -308,6 +340,10 @@ export interface RuleEvaluation {
   anywhere: boolean;
   excluded: boolean;
   excludedBy: string[];
+  /** Topic exclusions ignored because the rule's `override` held. */
+  overriddenExclusions: string[];
+  /** Generic terms not counted because their context group was not nearby. */
+  unmetContext: { term: string; start: number; needs: string[] }[];
   negated: { term: string; cue: string; start: number }[];
   negatedSpans: Map<object, string>;
   groups: GroupScore[];

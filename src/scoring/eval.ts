@@ -2,16 +2,17 @@ import { z } from 'zod';
 import { ItemKind, LEVELS, Level } from '../core/types.ts';
 import { normalise, normaliseItemText } from '../text/normalise.ts';
 import type { RuleEngine } from './engine.ts';
+import { CATEGORIES, isCategory } from '../config/rules.ts';
 
-/** One labelled item (test/fixtures/labelled/*.jsonl). */
-export const LabelledRow = z.object({
-  id: z.string(),
-  title: z.string(),
+/** One labelled item (test/fixtures/labelled/*.jsonl): title defaults to '', kind to news. */
+export const LabelledRow = z.strictObject({
+  id: z.union([z.string().min(1), z.number().transform(String)]),
+  title: z.string().default(''),
   body: z.string(),
-  kind: ItemKind,
+  kind: ItemKind.default('news'),
   risk: z.boolean(),
-  category: z.string().optional(),
-  level: Level.optional(),
+  category: z.string().refine(isCategory, { message: `expected one of ${CATEGORIES.join('、')}` }).nullable().optional(),
+  level: Level.nullable().optional(),
 });
 export type LabelledRow = z.infer<typeof LabelledRow>;
 
@@ -136,15 +137,42 @@ export function evaluate(engine: RuleEngine, rows: readonly LabelledRow[], opts:
   };
 }
 
-/** Parses JSON Lines into rows, naming the line of a bad one. */
+/** A labelled file with a bad line: names the file, the line and the field. */
+export class LabelledError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly field: string,
+    readonly problem: string,
+  ) {
+    super(`${file}:${line}: ${field ? field + ': ' : ''}${problem}`);
+    this.name = 'LabelledError';
+  }
+}
+
+/** Parses JSON Lines into rows, naming the line (and field) of a bad one. Blank lines are skipped. */
 export function parseLabelled(jsonl: string, file = 'labelled.jsonl'): LabelledRow[] {
-  return jsonl
-    .split('\n')
-    .map((l, i) => [l.trim(), i + 1] as const)
-    .filter(([l]) => l)
-    .map(([l, line]) => {
-      const parsed = LabelledRow.safeParse(JSON.parse(l));
-      if (!parsed.success) throw new Error(`${file}:${line}: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
-      return parsed.data;
-    });
+  const rows: LabelledRow[] = [];
+  const seen = new Map<string, number>();
+  jsonl.split('\n').forEach((raw, i) => {
+    const line = i + 1;
+    const l = raw.trim();
+    if (!l) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(l);
+    } catch (e) {
+      throw new LabelledError(file, line, '', `invalid JSON (${(e as Error).message})`);
+    }
+    const parsed = LabelledRow.safeParse(value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new LabelledError(file, line, issue.path.join('.'), issue.message);
+    }
+    const prev = seen.get(parsed.data.id);
+    if (prev !== undefined) throw new LabelledError(file, line, 'id', `duplicate id '${parsed.data.id}' (first on line ${prev})`);
+    seen.set(parsed.data.id, line);
+    rows.push(parsed.data);
+  });
+  return rows;
 }

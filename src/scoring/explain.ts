@@ -27,6 +27,12 @@ export function explainReason(rule: RuleSpec, e: ExplainContext): RuleExplanatio
   if (e.negated.length) {
     parts.push('否定语境不计：' + e.negated.map((n) => `「${n.cue}…${n.term}」`).join('、'));
   }
+  if (e.unmetContext.length) {
+    parts.push('缺少语境不计：' + e.unmetContext.map((u) => `「${u.term}」附近没有${u.needs.join('或')}`).join('、'));
+  }
+  if (e.overriddenExclusions.length) {
+    parts.push(`话题排除词「${e.overriddenExclusions.join('、')}」被强证据「${rule.overrideSource ?? ''}」推翻，不排除`);
+  }
 
   if (e.excluded) {
     parts.push(`出现排除词「${e.excludedBy.join('、')}」（演练、培训、辟谣、回顾、广告等），不视为风险`);
@@ -62,6 +68,8 @@ export function explainReason(rule: RuleSpec, e: ExplainContext): RuleExplanatio
     window: e.window,
     groups: e.groups,
     excludedBy: e.excludedBy,
+    overriddenExclusions: e.overriddenExclusions,
+    unmetContext: e.unmetContext,
     negated: e.negated,
     base: e.base,
     kind: e.kind,

@@ -201,3 +201,63 @@ describe('engine metadata', () => {
     for (const t of ['学校食堂', '虚假广告', '演练', '知识竞赛', '未发现', '没多久', '月饼']) expect(engine.terms).toContain(t);
   });
 });
+
+describe('topic exclusions, override and term context', () => {
+  const RULE = `
+id: canteen
+name: 食堂
+category: 校园食品安全
+terms:
+  place: { any: [幼儿园, 学校], weight: 6 }
+  harm: { any: [呕吐, 腹泻], weight: 5 }
+  scale: { any: [多名, 好几个], weight: 2 }
+  defect: { any: [发霉, 坏了], weight: 4, context: { groups: [food], within: 4, only: [坏了] } }
+  food: { any: [牛奶, 面包], weight: 0 }
+when: place and (harm or defect)
+override: harm and scale
+tests:
+  - text: 幼儿园面包发霉
+    expect: { match: true }
+`;
+  let eng: RuleEngine;
+  let done: () => Promise<void>;
+  beforeAll(async () => {
+    const d = await rulesDir({ common: 'unless: [演练]\nunless_topic: { head: 6, terms: [食谱] }\n', risk: { 'canteen.yaml': RULE } });
+    done = d.cleanup;
+    eng = await loadRuleEngine(d.dir, { now: () => OFF_SEASON });
+  });
+  afterAll(() => done());
+  const run = (text: string, title?: string) => eng.score({ text: title ? `${title}\n${text}` : text, kind: 'news', at: OFF_SEASON, ...(title ? { title } : {}) });
+
+  it('a topic word excludes only in the title or the head of the body', () => {
+    expect(run('本周食谱公布，幼儿园面包发霉已处理').risk).toBe(false);
+    expect(run('幼儿园面包发霉，家长要求公开本周的食谱').risk).toBe(true);
+    const titled = run('幼儿园面包发霉', '秋季食谱');
+    expect(titled.risk).toBe(false);
+    expect(titled.explanation[0]!.excludedBy).toEqual(['食谱']);
+  });
+
+  it('strong evidence (override) outweighs a topic word but never a hard exclusion', () => {
+    const r = run('食谱调整后幼儿园多名孩子呕吐');
+    expect(r.risk).toBe(true);
+    expect(r.explanation[0]!['overriddenExclusions']).toEqual(['食谱']);
+    expect(r.explanation[0]!.reason).toContain('被强证据「harm and scale」推翻');
+    expect(run('演练：幼儿园多名孩子呕吐').risk).toBe(false);
+  });
+
+  it('a generic term counts only with its context group nearby; other terms of the group need none', () => {
+    expect(run('幼儿园的牛奶坏了').risk).toBe(true);
+    const r = run('幼儿园门口的路灯坏了');
+    expect(r.risk).toBe(false);
+    expect(r.explanation[0]!['unmetContext']).toEqual([{ term: '坏了', start: 8, needs: ['food'] }]);
+    expect(r.explanation[0]!.reason).toContain('「坏了」附近没有food');
+    expect(run('幼儿园面包发霉').risk).toBe(true);
+  });
+
+  it('rejects a context naming an unknown group, naming the file and field', async () => {
+    const bad = RULE.replace('groups: [food]', 'groups: [foods]');
+    const d = await rulesDir({ risk: { 'bad.yaml': bad } });
+    await expect(loadRuleEngine(d.dir)).rejects.toThrow(/bad\.yaml:\d+: terms\.defect\.context\.groups\[0\]: unknown group 'foods'/);
+    await d.cleanup();
+  });
+});

@@ -127,6 +127,8 @@ interface Entry {
   businesses: Set<string>;
   fingerprints: Fingerprint[];
   hashes: Set<string>;
+  /** Event-time span of the alert's reports: an item joins when it is within the window of any of them. */
+  firstSeenAt: number;
   lastSeenAt: number;
 }
 
@@ -184,7 +186,9 @@ export class IncidentIndex {
    */
   candidates(item: ScoredItem): IncidentMatch[] {
     const at = itemTime(item);
-    const live = (e: Entry) => Math.abs(at - e.lastSeenAt) <= this.windowMs;
+    // Within the window of the alert's time span, not only of its newest report: the relation stays
+    // symmetric, so the incidents found do not depend on the order reports arrive in.
+    const live = (e: Entry) => at >= e.firstSeenAt - this.windowMs && at <= e.lastSeenAt + this.windowMs;
     const ordered = [...this.entries.values()].filter(live).sort(
       (a, b) => b.lastSeenAt - a.lastSeenAt || (a.alertId < b.alertId ? -1 : a.alertId > b.alertId ? 1 : 0),
     );
@@ -254,6 +258,7 @@ export class IncidentIndex {
       if (this.byHash.get(h) === fromId) this.byHash.set(h, intoId);
     }
     into.lastSeenAt = Math.max(into.lastSeenAt, from.lastSeenAt);
+    into.firstSeenAt = Math.min(into.firstSeenAt, from.firstSeenAt);
     this.entries.delete(fromId);
   }
 
@@ -269,6 +274,7 @@ export class IncidentIndex {
         businesses: new Set(),
         fingerprints: [],
         hashes: new Set(),
+        firstSeenAt: Infinity,
         lastSeenAt: 0,
       };
       this.entries.set(alert.id, e);
@@ -279,6 +285,8 @@ export class IncidentIndex {
     for (const t of alert.terms) e.terms.add(t);
     const seen = Date.parse(alert.lastSeenAt);
     if (!Number.isNaN(seen)) e.lastSeenAt = Math.max(e.lastSeenAt, seen);
+    const first = Date.parse(alert.firstSeenAt);
+    if (!Number.isNaN(first)) e.firstSeenAt = Math.min(e.firstSeenAt, first);
     if (!item) return;
     for (const c of itemCategories(item)) e.categories.add(c);
     for (const r of item.regions) e.regions.add(r);
@@ -293,7 +301,10 @@ export class IncidentIndex {
     // First writer keeps an exact-duplicate hash: replays land on the alert that saw the text first.
     if (!this.byHash.has(hash)) this.byHash.set(hash, alert.id);
     const at = itemTime(item);
-    if (!Number.isNaN(at)) e.lastSeenAt = Math.max(e.lastSeenAt, at);
+    if (!Number.isNaN(at)) {
+      e.lastSeenAt = Math.max(e.lastSeenAt, at);
+      e.firstSeenAt = Math.min(e.firstSeenAt, at);
+    }
   }
 
   /** Rebuilds the index from stored alerts and their items (items not found are skipped). */

@@ -92,18 +92,31 @@ export class AlertStage {
       this.watermark = Math.max(this.watermark, Date.parse(item.publishedAt) || 0);
       const raised = alertFor(item, this.d.minLevel, now);
       if (raised) {
-        const match = this.incidents.explain(item);
-        const base = match ? await current(match.alertId) : null;
+        // Every alert this report belongs to, followed to the alert it now lives in.
+        const matches = this.incidents.candidates(item);
+        const found = new Map<string, { alert: Alert; why: string }>();
+        for (const m of matches) {
+          const a = await this.live(current, m.alertId);
+          if (a && !found.has(a.id)) found.set(a.id, { alert: a, why: `合并报道（${reasonName(m.reason)}）：${m.detail}` });
+        }
         let alert: Alert;
-        if (base && match) {
-          const incoming: Alert = { ...raised, id: base.id, history: [] };
-          alert = mergeDetection(base, incoming);
-          if (!base.itemIds.includes(item.id)) {
-            alert.history = [...alert.history, sentinelEntry(now, 'merge', `合并报道（${reasonName(match.reason)}）：${match.detail}`)];
+        if (found.size) {
+          // A report that links several alerts shows them to be one incident: fold them into the
+          // strongest, so the result does not depend on the order reports arrived in.
+          const [lead, ...rest] = [...found.values()].sort((a, b) => stronger(a.alert, b.alert));
+          alert = lead!.alert;
+          for (const r of rest) {
+            alert = mergeDetection(alert, { ...r.alert, id: alert.id, history: r.alert.history.filter((h) => h.action !== 'raise') });
+            alert.history = [...alert.history, sentinelEntry(now, 'merge', `并入预警「${r.alert.title}」(${r.alert.id})`)];
+            touched.set(r.alert.id, { ...r.alert, mergedInto: alert.id, history: [...r.alert.history, sentinelEntry(now, 'folded', `已并入预警 ${alert.id}`)] });
+            this.incidents.absorb(alert.id, r.alert.id);
           }
+          const had = alert.itemIds.includes(item.id);
+          alert = mergeDetection(alert, { ...raised, id: alert.id, history: [] });
+          if (!had) alert.history = [...alert.history, sentinelEntry(now, 'merge', lead!.why)];
         } else {
-          const existing = await current(raised.id);
-          alert = existing ? mergeDetection(existing, raised) : raised;
+          const existing = await this.live(current, raised.id);
+          alert = existing ? mergeDetection(existing, { ...raised, id: existing.id }) : raised;
         }
         alert = this.corroborate(alert, now);
         touched.set(alert.id, alert);
@@ -123,6 +136,13 @@ export class AlertStage {
     this.incidents.evict(this.watermark - ALLOWED_LATENESS_MS);
     this.businesses.evict(this.watermark - ALLOWED_LATENESS_MS);
     return alerts;
+  }
+
+  /** The alert an id lives in now: folded alerts point to the incident they were merged into. */
+  private async live(current: (id: string) => Promise<Alert | null>, id: string): Promise<Alert | null> {
+    let a = await current(id);
+    for (let hops = 0; a?.mergedInto && hops < 16; hops++) a = await current(a.mergedInto);
+    return a;
   }
 
   private corroborate(alert: Alert, now: Date): Alert {
@@ -171,6 +191,11 @@ export class AlertStage {
 
 function sentinelEntry(now: Date, action: string, note: string): HistoryEntry {
   return { at: now.toISOString(), action, actor: 'sentinel', note };
+}
+
+/** Order for choosing which of several linked alerts survives: higher score, then older, then id. */
+function stronger(a: Alert, b: Alert): number {
+  return b.score - a.score || a.firstSeenAt.localeCompare(b.firstSeenAt) || a.id.localeCompare(b.id);
 }
 
 const reasonName = (r: string) => (r === 'exact' ? '内容相同' : r === 'near' ? '近似转载' : '同一事件');

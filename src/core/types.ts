@@ -122,6 +122,11 @@ export const Alert = z.object({
   createdAt: isoDate,
   updatedAt: isoDate,
   history: z.array(HistoryEntry),
+  /**
+   * Set when a later report showed this alert and another to be one incident: the alert was
+   * folded into that one and leaves lists and counts (it stays readable by id).
+   */
+  mergedInto: z.string().optional(),
   /** Optimistic-concurrency counter: every workflow transition bumps it. */
   version: z.number().int(),
 });

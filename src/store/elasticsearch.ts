@@ -258,6 +258,7 @@ export class ElasticsearchStore implements Store {
           index: this.names.alerts,
           size: 0,
           track_total_hits: true,
+          query: { bool: { must_not: [{ exists: { field: 'merged_into' } }] } },
           aggs: { byLevel: terms('level', 10), byStatus: terms('status', 10) },
         }),
       ]),

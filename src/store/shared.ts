@@ -63,6 +63,8 @@ export function mergeDetection(existing: Alert, incoming: Alert): Alert {
     assignee: existing.assignee,
     closeReason: existing.closeReason,
     history: [...existing.history, ...detectionEntries(existing, incoming)],
+    // folding is final: a replayed report never brings a folded alert back
+    mergedInto: existing.mergedInto ?? incoming.mergedInto,
     version: existing.version,
     createdAt: existing.createdAt,
     updatedAt: existing.updatedAt,

@@ -79,6 +79,7 @@ export class SqliteStore implements Store {
         first_seen_at TEXT NOT NULL,
         last_seen_at  TEXT NOT NULL,
         version       INTEGER NOT NULL,
+        merged_into   TEXT,
         doc           TEXT NOT NULL
       );
       CREATE INDEX IF NOT EXISTS alerts_seen ON alerts(last_seen_at);
@@ -104,11 +105,11 @@ export class SqliteStore implements Store {
       getItem: db.prepare('SELECT doc FROM items WHERE id = ?'),
       getAlertRow: db.prepare('SELECT rowid, doc FROM alerts WHERE id = ?'),
       upsertAlert: db.prepare(`
-        INSERT INTO alerts (id, level_rank, category, status, first_seen_at, last_seen_at, version, doc)
-        VALUES (@id, @level_rank, @category, @status, @first_seen_at, @last_seen_at, @version, @doc)
+        INSERT INTO alerts (id, level_rank, category, status, first_seen_at, last_seen_at, version, merged_into, doc)
+        VALUES (@id, @level_rank, @category, @status, @first_seen_at, @last_seen_at, @version, @merged_into, @doc)
         ON CONFLICT(id) DO UPDATE SET level_rank = excluded.level_rank, category = excluded.category,
           status = excluded.status, first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at,
-          version = excluded.version, doc = excluded.doc
+          version = excluded.version, merged_into = excluded.merged_into, doc = excluded.doc
         RETURNING rowid`),
       delAlertRegions: db.prepare('DELETE FROM alert_regions WHERE alert_rowid = ?'),
       addAlertRegion: db.prepare('INSERT OR IGNORE INTO alert_regions (alert_rowid, prefix) VALUES (?, ?)'),
@@ -164,6 +165,7 @@ export class SqliteStore implements Store {
       first_seen_at: new Date(a.firstSeenAt).toISOString(),
       last_seen_at: new Date(a.lastSeenAt).toISOString(),
       version: a.version,
+      merged_into: a.mergedInto ?? null,
       doc: JSON.stringify(a),
     }) as { rowid: number };
     this.st.delAlertRegions.run(rowid);
@@ -240,7 +242,7 @@ export class SqliteStore implements Store {
   }
 
   async searchAlerts(q: AlertQuery): Promise<Page<Alert>> {
-    const where: string[] = [];
+    const where: string[] = ['merged_into IS NULL'];
     const args: unknown[] = [];
     this.commonFilters(q, 'alerts', 'alert_regions', 'alert_rowid', 'alerts_fts', 'first_seen_at', where, args);
     if (q.status?.length) {
@@ -313,7 +315,7 @@ export class SqliteStore implements Store {
     const count = (sql: string) =>
       Object.fromEntries((this.db.prepare(sql).all() as { k: string; n: number }[]).map((r) => [r.k, r.n]));
     const levels = ['红', '橙', '黄', '蓝'];
-    const byRank = count('SELECT level_rank AS k, count(*) AS n FROM alerts GROUP BY level_rank');
+    const byRank = count('SELECT level_rank AS k, count(*) AS n FROM alerts WHERE merged_into IS NULL GROUP BY level_rank');
     return {
       items: {
         total: (this.db.prepare('SELECT count(*) AS n FROM items').get() as { n: number }).n,
@@ -321,9 +323,9 @@ export class SqliteStore implements Store {
         byKind: count('SELECT kind AS k, count(*) AS n FROM items GROUP BY kind'),
       },
       alerts: {
-        total: (this.db.prepare('SELECT count(*) AS n FROM alerts').get() as { n: number }).n,
+        total: (this.db.prepare('SELECT count(*) AS n FROM alerts WHERE merged_into IS NULL').get() as { n: number }).n,
         byLevel: Object.fromEntries(Object.entries(byRank).map(([rank, n]) => [levels[Number(rank)]!, n])),
-        byStatus: count('SELECT status AS k, count(*) AS n FROM alerts GROUP BY status'),
+        byStatus: count('SELECT status AS k, count(*) AS n FROM alerts WHERE merged_into IS NULL GROUP BY status'),
       },
     };
   }

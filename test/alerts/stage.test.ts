@@ -208,3 +208,28 @@ escalation:
     });
   });
 });
+
+describe('alert stage: order of arrival', () => {
+  it('the same reports in any order become the same incidents (linked alerts are folded)', async () => {
+    const { incidentStream } = await import('./stream.ts');
+    const process = await realProcessor();
+    const items = incidentStream().map((s) => process(s.raw));
+    const groupings = async (order: typeof items) => {
+      const t = tempDir();
+      const db = openDatabase(join(t.dir, 's.db'));
+      const store = new SqliteStore(db, { tokenize: (x) => seg.cut(x), ownsDb: false });
+      const queue = new OutboxQueue(db);
+      const stage = new AlertStage({ store, queue, minLevel: '黄', routes: null, catchAll: [], log, now: () => now });
+      for (let i = 0; i < order.length; i += 7) await stage.handle(order.slice(i, i + 7));
+      const alerts = (await store.searchAlerts({ limit: 500, offset: 0 })).items;
+      await queue.close();
+      t.cleanup();
+      return alerts.filter((a) => !a.id.startsWith('biz:')).map((a) => [...a.itemIds].sort().join(',')).sort();
+    };
+    const forward = await groupings(items);
+    expect(forward.length).toBeGreaterThan(10);
+    expect(await groupings([...items].reverse())).toEqual(forward);
+    const shuffled = [...items].sort((a, b) => (a.simhash < b.simhash ? -1 : 1));
+    expect(await groupings(shuffled)).toEqual(forward);
+  });
+});

@@ -87,6 +87,7 @@ export const ALERT_MAPPINGS: estypes.MappingTypeMapping = {
     level_rank: { type: 'byte' },
     category: keyword,
     status: keyword,
+    merged_into: keyword,
     region_prefixes: keyword,
     first_seen_at: date,
     last_seen_at: date,

@@ -45,6 +45,7 @@ export function alertSource(a: Alert, tokenize: Tokenize) {
     last_seen_at: new Date(a.lastSeenAt).toISOString(),
     version: a.version,
     score: a.score,
+    merged_into: a.mergedInto ?? null,
     tokens: tokenize(`${a.title}\n${a.summary}\n${a.terms.join(' ')}`).join(' '),
     title: a.title,
     summary: a.summary,
@@ -114,7 +115,8 @@ export function alertSearch(q: AlertQuery, tokenize: Tokenize): SearchBody {
   const filter = commonFilters(q, 'first_seen_at', tokenize);
   if (q.status?.length) filter.push({ terms: { status: q.status } });
   return {
-    query: { bool: { filter } },
+    // folded alerts (merged into another incident) leave lists, as in the embedded store
+    query: { bool: { filter, must_not: [{ exists: { field: 'merged_into' } }] } },
     sort: [{ last_seen_at: { order: 'desc' } }, { id: { order: 'desc' } }],
     from: q.offset,
     size: q.limit,

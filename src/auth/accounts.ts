@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
 import type { Db } from '../store/sqlite-db.ts';
-import { RegionCode, Role, UserName, checkRoleRegion, type Principal } from './roles.ts';
+import { RegionCode, Role, TOKEN_ROLES, UserName, checkRoleRegion, type Principal } from './roles.ts';
 
 export interface User {
   name: string;
@@ -100,7 +100,7 @@ export class Accounts {
     const n = UserName.safeParse(name);
     if (!n.success) throw new AccountError(`name: ${n.error.issues[0]!.message}`);
     const r = Role.safeParse(role);
-    if (!r.success) throw new AccountError(`role: expected one of officer, county, admin, got '${role}'`);
+    if (!r.success) throw new AccountError(`role: expected one of ${TOKEN_ROLES.join(', ')}, got '${role}'`);
     let code: string | undefined;
     if (region !== undefined && region !== '') {
       const c = RegionCode.safeParse(region);
@@ -114,6 +114,7 @@ export class Accounts {
 
   async addUser(name: string, role: string, region: string | undefined, password: string): Promise<User> {
     const v = this.validate(name, role, region);
+    if (v.role === 'push') throw new AccountError("role: 'push' is for machine tokens (sentinel token create), not users");
     if (password.length < 10) throw new AccountError('password: at least 10 characters');
     if (password.length > 256) throw new AccountError('password: at most 256 characters');
     if (this.getUserRow(v.name)) throw new AccountError(`user '${v.name}' already exists`);

@@ -6,7 +6,12 @@ import { z } from 'zod';
  * channels and rule reloads on top of what an officer may do.
  */
 export const ROLES = ['officer', 'county', 'admin'] as const;
-export const Role = z.enum(ROLES);
+/**
+ * Machine tokens may also be `push`: a sending system (a 12345 platform, a county hotline) that
+ * may only POST complaint records, and reads nothing.
+ */
+export const TOKEN_ROLES = [...ROLES, 'push'] as const;
+export const Role = z.enum(TOKEN_ROLES);
 export type Role = z.infer<typeof Role>;
 
 /** A GB/T 2260 code: 2 (province), 4 (city) or 6 digits; stored as 6 digits. */

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { Accounts, AccountError } from '../auth/accounts.ts';
-import { ROLES } from '../auth/roles.ts';
+import { ROLES, TOKEN_ROLES } from '../auth/roles.ts';
 import { acquireDatabase, releaseDatabase } from '../store/sqlite-db.ts';
 import { dataFile } from '../pipeline/runner.ts';
 import { dataDir, EXIT_USAGE } from './common.ts';
@@ -24,6 +24,8 @@ async function readPasswordFromStdin(): Promise<string> {
 }
 
 const roleOption = () => new Option('--role <role>', 'officer | county | admin').choices([...ROLES]).makeOptionMandatory();
+const tokenRoleOption = () =>
+  new Option('--role <role>', 'officer | county | admin | push (a sending system: may only POST /api/v1/complaints)').choices([...TOKEN_ROLES]).makeOptionMandatory();
 
 export function registerUsers(program: Command): void {
   const user = program.command('user').description('desk accounts (stored in the data file, passwords as argon2id)');
@@ -73,7 +75,7 @@ export function registerUsers(program: Command): void {
     .command('create')
     .description('create an API token; it is printed once, on the last line, and stored only as a hash')
     .requiredOption('--name <name>', 'what uses the token, e.g. province-dashboard')
-    .addOption(roleOption())
+    .addOption(tokenRoleOption())
     .option('--region <code>', 'GB/T 2260 code for a county token')
     .action(async (o: { name: string; role: string; region?: string }, cmd: Command) => {
       if (o.role === 'county' && !o.region) cmd.error('a county token needs --region CODE', { exitCode: EXIT_USAGE });

@@ -59,6 +59,7 @@ export const ACCESS: Readonly<Record<string, AccessRule>> = {
   'GET /api/v1/ledger.csv': { roles: ALL },
   'GET /api/v1/handover': { roles: ALL },
   'GET /metrics': { roles: PROVINCE },
+  'POST /api/v1/complaints': { roles: ['push', 'admin'] },
   // source health is provincial configuration, not a county's business
   'GET /api/v1/sources': { roles: PROVINCE },
   'POST /api/v1/rules/reload': { roles: ['admin'] },

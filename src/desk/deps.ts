@@ -21,6 +21,10 @@ export interface DeskDeps {
   reloadRules?: () => Promise<{ rules: readonly unknown[] }>;
   /** The trend rules (rules/trends/*.yaml) for GET /api/v1/trends and the briefing. */
   trendRules?: () => readonly TrendRule[];
+  /** The push API hands accepted complaint records to the bus here; resolves once they are durably on it. */
+  ingestComplaints?: (items: import('../core/types.ts').RawItem[]) => Promise<{ fresh: number; duplicates: number; freshIds: string[] }>;
+  /** Push API rate limit per sending system (default 120 requests a minute). */
+  pushRate?: { max: number; windowMs: number };
   /** Prometheus exposition for GET /metrics. */
   metrics?: () => Promise<{ contentType: string; body: string }>;
   /** The clock for trends, briefings and handover; tests pin it. */

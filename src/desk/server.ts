@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import type { DeskDeps, DeskOptions } from './deps.ts';
 import { registerApi } from './api.ts';
 import { registerUi } from './static.ts';
+import { registerPush } from './push.ts';
 import { registerAccess } from './access.ts';
 import { registerAuthRoutes } from './auth-routes.ts';
 import { registerStream } from './stream.ts';
@@ -79,6 +80,7 @@ export function buildDesk(deps: DeskDeps, opts: DeskOptions = {}): FastifyInstan
 
   registerAuthRoutes(app, deps, opts);
   registerApi(app, deps, live);
+  registerPush(app, deps);
   registerStream(app, deps, live);
   registerViews(app, deps);
   registerUi(app);

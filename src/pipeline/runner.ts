@@ -66,7 +66,7 @@ export interface RunningPipeline {
   /** Reloads rules; on error keeps the last good rules and rethrows the reason. */
   reloadRules(): Promise<RuleEngine>;
   /** Hands items to the bus as a source would: only new or changed ones are published. */
-  ingest(items: RawItem[]): Promise<{ fresh: number; duplicates: number }>;
+  ingest(items: RawItem[]): Promise<{ fresh: number; duplicates: number; freshIds: string[] }>;
   /** Polls every source once now (CLI, tests). */
   pollAll(): Promise<void>;
   /** Resolves when every consumer and the queue have handled everything so far. */
@@ -129,7 +129,7 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
     await bus.publish<RawItem>(TOPICS.raw, fresh.map((it) => ({ key: it.id, value: it })));
     // marked only after the bus accepted them: a crash in between republishes, never loses
     state.markSeen(fresh);
-    return { fresh: fresh.length, duplicates };
+    return { fresh: fresh.length, duplicates, freshIds: fresh.map((f) => f.id) };
   };
   const pollSource = async (source: Source): Promise<number> => {
     const prev = state.status(source.id);
@@ -279,6 +279,7 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
         queue,
         accounts,
         trendRules: () => trendRules,
+        ingestComplaints: ingest,
         metrics: async () => {
           for (const c of [['items.raw', 'process'], ['items.scored', 'alerts']] as const) {
             metrics.lag.set({ topic: c[0], group: c[1] }, await bus.lag(c[0], c[1]).catch(() => -1));

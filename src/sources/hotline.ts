@@ -80,6 +80,12 @@ export function maskValue(v: string): string {
 
 type Mapping = Record<ColumnRole, string[]>;
 
+/** The column mapping of a 12315-style export with optional overrides (also used by the push API). */
+export function columnMapping(overrides: Partial<Record<ColumnRole, Column>> = {}): Mapping {
+  const m = { ...DEFAULT_COLUMNS, ...overrides } as Record<ColumnRole, Column>;
+  return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, alternatives(v)])) as Mapping;
+}
+
 function pick(record: Record<string, string>, names: string[]): { name: string; value: string } | null {
   for (const name of names) {
     const v = record[name]?.trim();
@@ -236,8 +242,7 @@ export class HotlineSource implements Source {
     this.kind = config.kind;
     this.everyMs = config.every;
     this.weight = config.weight;
-    const m = { ...DEFAULT_COLUMNS, ...config.columns } as Record<ColumnRole, Column>;
-    this.mapping = Object.fromEntries(Object.entries(m).map(([k, v]) => [k, alternatives(v)])) as Mapping;
+    this.mapping = columnMapping(config.columns);
     this.known = new Set([...Object.values(this.mapping).flat(), ...config.mask]);
   }
 

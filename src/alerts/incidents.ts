@@ -40,6 +40,13 @@ export const NEAR_DUP_HAMMING_SHORT = 8;
 /** Items with fewer tokens than this (either side) use the looser short-item bound. */
 export const NEAR_DUP_SHORT_TOKENS = 80;
 export const MIN_SHARED_TERMS = 2;
+/**
+ * An incident that already spans this many places, or holds this many distinct reports, takes
+ * new reports only as exact or near duplicates: merging by shared words alone would let one
+ * alert snowball over a province (its term and region sets grow with every report).
+ */
+export const MAX_INCIDENT_REGIONS = 4;
+export const MAX_INCIDENT_FINGERPRINTS = 50;
 
 /**
  * Rule terms that occur in most reports of their kind: eating (午餐, 吃了), counts (多名, 余名),
@@ -226,6 +233,7 @@ export class IncidentIndex {
     const terms = itemTerms(item).filter((t) => !this.generic.has(t));
     const incidents: { e: Entry; shared: string[]; business: boolean }[] = [];
     for (const e of ordered) {
+      if (e.regions.size > MAX_INCIDENT_REGIONS || e.fingerprints.length >= MAX_INCIDENT_FINGERPRINTS) continue;
       if (!regionsOverlap(item.regions, [...e.regions])) continue;
       const sameBusiness = bkey != null && e.businesses.has(bkey);
       const shared = terms.filter((t) => e.terms.has(t));

@@ -66,7 +66,9 @@ export class AlertStage {
     const since = new Date(now.getTime() - Math.max(INCIDENT_WINDOW_MS, REPEAT_WINDOW_MS)).toISOString();
     const alerts = await this.pageAll((offset) => this.d.store.searchAlerts({ from: new Date(now.getTime() - INCIDENT_WINDOW_MS).toISOString(), limit: REBUILD_PAGE, offset }));
     const items = await this.pageAll((offset) => this.d.store.searchItems({ from: since, risk: true, limit: REBUILD_PAGE, offset }));
-    this.incidents.load(alerts, items);
+    // Only incident alerts are indexed, as in live processing: repeat-complaint (biz:) and
+    // system (sys-) alerts are not incidents and must never absorb or be folded into one.
+    this.incidents.load(alerts.filter(isIncident), items);
     for (const it of [...items].reverse()) this.businesses.observe(it);
     this.d.log.info({ alerts: alerts.length, items: items.length }, 'alert windows rebuilt');
   }
@@ -187,6 +189,11 @@ export class AlertStage {
     if (n) this.d.log.warn({ steps: n }, 'alerts escalated');
     return n;
   }
+}
+
+/** Alerts raised from reports (not the repeat-complaint or monitoring alerts). */
+export function isIncident(a: Alert): boolean {
+  return !a.id.startsWith('biz:') && !a.id.startsWith('sys-') && !a.mergedInto;
 }
 
 function sentinelEntry(now: Date, action: string, note: string): HistoryEntry {

@@ -113,6 +113,7 @@ function toState(r: OutboxRow): DeliveryState {
 }
 
 class OutboxWorker {
+  lastError: Error | null = null;
   private running = false;
   private loop: Promise<void> | null = null;
   private wakeUp: (() => void) | null = null;
@@ -148,14 +149,22 @@ class OutboxWorker {
 
   private async run(): Promise<void> {
     while (this.running) {
-      const now = this.o.now();
-      const rows = this.due.all(now) as OutboxRow[];
       let worked = 0;
-      for (const r of rows) {
-        if (!this.running) break;
-        if (this.claim.run(now + LEASE_MS, r.id, r.next_attempt_at).changes !== 1) continue;
-        worked++;
-        await this.attempt(r);
+      try {
+        const now = this.o.now();
+        const rows = this.due.all(now) as OutboxRow[];
+        for (const r of rows) {
+          if (!this.running) break;
+          if (this.claim.run(now + LEASE_MS, r.id, r.next_attempt_at).changes !== 1) continue;
+          worked++;
+          await this.attempt(r);
+        }
+        this.lastError = null;
+      } catch (err) {
+        // The file is locked or full: nothing was lost (a claimed delivery's lease runs out and
+        // it is retried); wait and try again rather than let the process die.
+        this.lastError = err instanceof Error ? err : new Error(String(err));
+        worked = 0;
       }
       if (!worked) {
         this.waiters.splice(0).forEach((w) => w());

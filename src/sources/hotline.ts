@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { itemId } from '../core/ids.ts';
 import type { ItemKind, RawItem } from '../core/types.ts';
+import iconv from 'iconv-lite';
 import { decodeBytes } from './encoding.ts';
 import { SourceError } from './errors.ts';
 import { parseCsv, parseJsonl, type ParsedRows, type Row } from './hotline-parse.ts';
@@ -79,6 +80,36 @@ export function maskValue(v: string): string {
 }
 
 type Mapping = Record<ColumnRole, string[]>;
+
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+const validUtf8 = (b: Uint8Array) => {
+  try {
+    utf8Strict.decode(b);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Decodes a hotline export. Exports concatenated from two systems can be GBK up to some row and
+ * UTF-8 after it; decoded whole as one encoding, half the complaints would be stored as mojibake
+ * that no rule can read. When the file as a whole is not UTF-8 but some of its lines are, each
+ * line is decoded on its own (UTF-8 where it is valid UTF-8, else as the file's encoding).
+ */
+export function decodeHotlineBytes(bytes: Buffer): string {
+  const whole = decodeBytes(bytes);
+  if (validUtf8(bytes)) return whole.text;
+  const lines: Buffer[] = [];
+  let start = 0;
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] === 0x0a) (lines.push(bytes.subarray(start, i + 1)), (start = i + 1));
+  if (start < bytes.length) lines.push(bytes.subarray(start));
+  const nonAscii = lines.filter((l) => l.some((b) => b > 0x7f));
+  const utf8Lines = nonAscii.filter(validUtf8).length;
+  if (utf8Lines === 0 || utf8Lines === nonAscii.length) return whole.text;
+  const other = /utf-?8/i.test(whole.encoding) ? 'gb18030' : whole.encoding;
+  return lines.map((l) => (validUtf8(l) ? l.toString('utf8') : iconv.decode(l, other))).join('').replace(/^\uFEFF/, '');
+}
 
 /** The column mapping of a 12315-style export with optional overrides (also used by the push API). */
 export function columnMapping(overrides: Partial<Record<ColumnRole, Column>> = {}): Mapping {
@@ -281,7 +312,7 @@ export class HotlineSource implements Source {
         throw e;
       }
     }
-    const { text } = decodeBytes(bytes);
+    const text = decodeHotlineBytes(bytes);
     const jsonl = /\.(jsonl|ndjson)$/i.test(file) || (!/\.csv$/i.test(file) && text.trimStart().startsWith('{'));
     return jsonl ? parseJsonl(text) : parseCsv(text);
   }
@@ -296,6 +327,10 @@ export class HotlineSource implements Source {
         items.push(r);
         ok++;
       }
+    }
+    if (parsed.rows.length + parsed.badLines === 0 && !errors.length) {
+      // An export with no records is almost always a failed export: say so, never a silent zero.
+      errors.push({ line: 1, field: '(file)', problem: 'no data rows: the file is empty or holds only a header' });
     }
     errors.sort((a, b) => a.line - b.line);
     return { file, rows: parsed.rows.length + parsed.badLines, ok, errors };

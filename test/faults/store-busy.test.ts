@@ -120,14 +120,14 @@ describe.each([
   }, 60_000);
 });
 
-// BUG (src/notify/outbox.ts OutboxWorker.run): the claim (`UPDATE outbox SET next_attempt_at…`)
+// Regression test (bug found by this suite, fixed in src/notify/outbox.ts OutboxWorker.run): the claim (`UPDATE outbox SET next_attempt_at…`)
 // runs outside any try. When another process holds the write lock past busy_timeout, it throws
 // SQLITE_BUSY, the worker's loop promise rejects unhandled and Node ends the whole process
 // (`sentinel run` dies with the desk and every stage). The same holds for `due.all` and for
 // `retry.run`/`dead.run` inside the catch. Webhook deliveries should pause and resume, as the bus
 // consumers do. Proven in a child process because an unhandled rejection would end the test run.
 describe('outbox worker while the data file is locked past busy_timeout', () => {
-  it.fails('pauses and delivers after the lock instead of crashing the process', async () => {
+  it('pauses and delivers after the lock instead of crashing the process', async () => {
     const t = tempDir('sentinel-faults-outbox-');
     try {
       const file = join(t.dir, 'sentinel.db');

@@ -12,6 +12,7 @@ import { compareBacktest, parseSince, type BacktestPair } from '../scoring/backt
 import { createSegmenter } from '../text/segment.ts';
 import { createStore } from '../store/factory.ts';
 import { alertFor } from '../alerts/raise.ts';
+import { LAST_BACKTEST_FILE, writeLastBacktest } from '../desk/backtest-file.ts';
 
 /** Items per page when reading the store for a backtest (the store's maximum). */
 const PAGE = 500;
@@ -79,7 +80,9 @@ export function registerRules(program: Command): void {
     .option('--rules <dir>', 'candidate rules folder', DEFAULT_RULES)
     .addOption(new Option('--min-level <level>', 'lowest level that raises an alert').choices([...LEVELS]).default('黄'))
     .option('--json', 'print the report as JSON', false)
-    .action(async (o: { since: string; rules: string; minLevel: (typeof LEVELS)[number]; json: boolean }, cmd: Command) => {
+    .option('--save', `write the JSON report to $SENTINEL_DATA/${LAST_BACKTEST_FILE}, where the desk's rules page shows it (default)`, true)
+    .option('--no-save', 'do not write the report for the desk')
+    .action(async (o: { since: string; rules: string; minLevel: (typeof LEVELS)[number]; json: boolean; save: boolean }, cmd: Command) => {
       let from: Date | undefined;
       try {
         from = parseSince(o.since);
@@ -98,6 +101,11 @@ export function registerRules(program: Command): void {
         }
         const report = { since: from?.toISOString() ?? null, rules: resolve(o.rules), ...compareBacktest(pairs) };
         process.stdout.write((o.json ? JSON.stringify(report, null, 2) : explainBacktest(report)) + '\n');
+        if (o.save) {
+          const file = writeLastBacktest(dataDir(), report);
+          // stderr, so `--json` output on stdout stays one clean document
+          process.stderr.write(`saved for the duty desk: ${file}\n`);
+        }
       } finally {
         await store.close();
       }

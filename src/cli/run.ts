@@ -42,6 +42,15 @@ export function registerRun(program: Command): void {
       };
       process.on('SIGINT', () => void shutdown('SIGINT'));
       process.on('SIGTERM', () => void shutdown('SIGTERM'));
+      // A consumer whose engine gave up (a broker gone past the bounded retries) must not leave a
+      // silently idle process: exit non-zero so systemd / docker / k8s restart it and people see it.
+      setInterval(() => {
+        const err = running.fatal();
+        if (!err) return;
+        log.fatal({ err: err.message }, 'a pipeline stage gave up; exiting so the supervisor restarts this process');
+        void running.stop().finally(() => process.exit(3));
+        setTimeout(() => process.exit(3), 10_000).unref();
+      }, 2_000).unref();
       process.on('SIGHUP', () => {
         running.reloadRules().catch((err) => log.error({ err: (err as Error).message }, 'rules reload failed; keeping the last good rules'));
       });

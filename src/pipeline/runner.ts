@@ -72,6 +72,8 @@ export interface RunningPipeline {
   /** Resolves when every consumer and the queue have handled everything so far. */
   drained(): Promise<void>;
   sourceStatuses(): SourceStatus[];
+  /** A consumer that gave up for good (its engine exhausted its bounded retries), or null. */
+  fatal(): Error | null;
   metrics: Metrics;
   /** Escalates unacknowledged alerts that are due (also runs every 30 s in the alerts role). */
   escalate(): Promise<number>;
@@ -79,6 +81,9 @@ export interface RunningPipeline {
   checkSources(now?: Date): Promise<number>;
   stop(): Promise<void>;
 }
+
+/** Errors after which a consumer will not recover by itself: the process must exit so a supervisor restarts it. */
+const FATAL_ERRORS = new Set(['KafkaConsumerGaveUpError']);
 
 export function dataFile(dataDir: string): string {
   return join(resolve(dataDir), 'sentinel.db');
@@ -328,6 +333,7 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
       }
     },
     sourceStatuses: () => pipeline.sources.flatMap((s) => state.status(s.id) ?? []),
+    fatal: () => consumers.map((c) => c.lastError()).find((e) => e != null && FATAL_ERRORS.has(e.name)) ?? null,
     metrics,
     checkSources,
     escalate: () => stage.escalate(),

@@ -77,6 +77,32 @@ describe('sentinel CLI', () => {
     expect(typeof items[0].title).toBe('string');
   });
 
+  it('fetch: an html page without a feed, described by selectors on the command line', async () => {
+    const { createServer } = await import('node:http');
+    const { execFile } = await import('node:child_process');
+    const page = `<html><head><meta charset="utf-8"><title>市场监管动态</title></head><body><ul class="news">
+      <li><a href="/art/1.html">我县查处一起销售过期食品案</a><span>2026-11-28</span></li>
+      <li><a href="/art/2.html">开展校园食品安全专项检查</a><span>2026-11-27</span></li></ul></body></html>`;
+    const server = createServer((_req, res) => {
+      res.setHeader('content-type', 'text/html; charset=utf-8');
+      res.end(page);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const out = await new Promise<string>((resolvePromise, reject) =>
+        execFile(process.execPath, [BIN, 'fetch', `http://127.0.0.1:${port}/list.html`, '--type', 'html', '--list', 'ul.news li', '--date', 'span', '--allow-private'],
+          { env: { ...process.env, LOG_LEVEL: 'silent' } }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolvePromise(stdout))),
+      );
+      const items = lines(out);
+      expect(items.map((i: { title: string }) => i.title)).toEqual(['我县查处一起销售过期食品案', '开展校园食品安全专项检查']);
+      expect(items[0].url).toBe(`http://127.0.0.1:${port}/art/1.html`);
+      expect(items[0].publishedAt.startsWith('2026-11-27T16:00:00')).toBe(true);
+    } finally {
+      server.close();
+    }
+  });
+
   it('fetch: refuses a loopback URL unless --allow-private, exit 1 with the reason', () => {
     const r = sentinel(['fetch', 'http://127.0.0.1:9/feed.xml', '--type', 'rss']);
     expect(r.code).toBe(1);

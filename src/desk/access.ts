@@ -63,6 +63,14 @@ export const ACCESS: Readonly<Record<string, AccessRule>> = {
   // source health is provincial configuration, not a county's business
   'GET /api/v1/sources': { roles: PROVINCE },
   'POST /api/v1/rules/reload': { roles: ['admin'] },
+  // the rules page: what the rules are, how they test and score, is the province's business
+  'GET /rules': { roles: PROVINCE, page: true },
+  'GET /api/v1/rules': { roles: PROVINCE },
+  'POST /api/v1/rules/score': { roles: PROVINCE },
+  'GET /api/v1/rules/backtest': { roles: PROVINCE },
+  'GET /api/v1/ledger.xlsx': { roles: ALL },
+  // names of public GB/T 2260 divisions for the region filter; nothing here is scoped
+  'GET /api/v1/regions': { roles: ALL },
 };
 
 /** HEAD is answered by the GET route (Fastify adds it), so it shares the GET rule. */

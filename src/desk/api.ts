@@ -1,13 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AlertQuery, ItemQuery, type Stats } from '../core/query.ts';
-import { ALERT_STATUSES, AlertAction, LEVELS } from '../core/types.ts';
+import { ALERT_STATUSES, AlertAction, ItemKind, LEVELS } from '../core/types.ts';
 import type { Alert } from '../core/types.ts';
 import { ConfigError, ConflictError, NotFoundError, TransitionError } from '../core/errors.ts';
 import type { DeskDeps } from './deps.ts';
 import type { LiveFeed } from './live.ts';
 import { fieldIssues, shapeKeys } from './validation.ts';
-import { regionName } from './region-names.ts';
+import { regionChildren, regionName, regionPath } from './region-names.ts';
+import { allAlerts } from './collect.ts';
 import { inScope, scopePrefix, scopeRegions } from './scope.ts';
 import type { Principal } from '../auth/roles.ts';
 
@@ -38,6 +39,23 @@ export function withRegionName(a: Alert): Alert & { regionName?: string } {
   const name = a.region ? regionName(a.region) : undefined;
   return name ? { ...a, regionName: name } : a;
 }
+
+/**
+ * The alert list's query: the store's AlertQuery plus `kind` (news / complaint / notice), which
+ * keeps alerts with at least one item of those kinds. The store seam has no kind filter for
+ * alerts, so it is applied here over every alert the other filters match (at most
+ * KIND_FILTER_CAP, newest first as the store orders them).
+ */
+export const AlertListQuery = AlertQuery.extend({
+  kind: z.preprocess((v) => {
+    if (v == null || v === '') return undefined;
+    const arr = Array.isArray(v) ? v : [v];
+    return arr.flatMap((s) => String(s).split(',')).map((s) => s.trim()).filter(Boolean);
+  }, z.array(ItemKind).optional()),
+}).strict();
+export const KIND_FILTER_CAP = 10_000;
+
+const RegionsQuery = z.object({ parent: z.string().regex(/^\d{6}$/, 'expected a GB/T 2260 code such as 360100').optional() }).strict();
 
 /** The alert if it exists and the principal may see it; another region's alert is "not found", not "forbidden". */
 async function visibleAlert(deps: DeskDeps, p: Principal | undefined, id: string): Promise<Alert | null> {
@@ -74,12 +92,26 @@ export function registerApi(app: FastifyInstance, deps: DeskDeps, live: LiveFeed
   const { store } = deps;
 
   app.get('/api/v1/alerts', async (req, reply) => {
-    const q = parseQuery(AlertQuery, req, reply);
-    if (!q) return reply;
+    const parsed = parseQuery(AlertListQuery, req, reply);
+    if (!parsed) return reply;
+    const { kind, ...q } = parsed;
     const region = scopeRegions(req.principal, q.region);
     if (region === null) return { total: 0, items: [] };
+    if (kind?.length) {
+      const { limit, offset, ...filter } = q;
+      const all = await allAlerts(store, { ...filter, region }, KIND_FILTER_CAP);
+      const hits = all.filter((a) => a.kinds.some((k) => kind.includes(k)));
+      return { total: hits.length, items: hits.slice(offset, offset + limit).map(withRegionName) };
+    }
     const page = await store.searchAlerts({ ...q, region });
     return { total: page.total, items: page.items.map(withRegionName) };
+  });
+
+  // the region tree of the filter bar, one level at a time: provinces, then a province's cities, then a city's counties
+  app.get('/api/v1/regions', async (req, reply) => {
+    const q = parseQuery(RegionsQuery, req, reply);
+    if (!q) return reply;
+    return { parent: q.parent ?? null, path: q.parent ? regionPath(q.parent) : [], items: regionChildren(q.parent ?? '') };
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/alerts/:id', async (req, reply) => {
@@ -96,7 +128,7 @@ export function registerApi(app: FastifyInstance, deps: DeskDeps, live: LiveFeed
       req.log.warn({ err, id }, 'deliveriesFor failed');
       deliveriesError = err instanceof Error ? err.message : String(err);
     }
-    return { ...withRegionName(alert), items, deliveries, ...(deliveriesError ? { deliveriesError } : {}) };
+    return { ...withRegionName(alert), regionPath: alert.region ? regionPath(alert.region) : [], items, deliveries, ...(deliveriesError ? { deliveriesError } : {}) };
   });
 
   app.post<{ Params: { id: string } }>('/api/v1/alerts/:id/actions', async (req, reply) => {

@@ -2,6 +2,8 @@ import type { Store } from '../store/store.ts';
 import type { Queue } from '../notify/queue.ts';
 import type { Accounts } from '../auth/accounts.ts';
 import type { TrendRule } from '../config/trends.ts';
+import type { RuleEngine } from '../scoring/engine.ts';
+import type { ItemKind, ScoredItem } from '../core/types.ts';
 
 /** What the desk needs from the rest of the process; kept apart from server.ts so routes can import it without a cycle. */
 export interface DeskDeps {
@@ -29,6 +31,12 @@ export interface DeskDeps {
   metrics?: () => Promise<{ contentType: string; body: string }>;
   /** The clock for trends, briefings and handover; tests pin it. */
   now?: () => Date;
+  /** The live risk-rule engine (a getter: a reload swaps it) for the rules page's list and its `tests:` results. */
+  ruleEngine?: () => RuleEngine;
+  /** Scores pasted text exactly as the process stage would (normalise, regions, rules) for POST /api/v1/rules/score. */
+  scoreText?: (title: string, body: string, kind: ItemKind) => ScoredItem;
+  /** SENTINEL_DATA: where `sentinel rules backtest` saves last-backtest.json for GET /api/v1/rules/backtest. */
+  dataDir?: string;
 }
 
 export interface DeskOptions {

@@ -8,6 +8,7 @@ import { registerAccess } from './access.ts';
 import { registerAuthRoutes } from './auth-routes.ts';
 import { registerStream } from './stream.ts';
 import { registerViews } from './views.ts';
+import { registerRules } from './rules.ts';
 import { LiveFeed } from './live.ts';
 import { SECURITY_HEADERS } from './headers.ts';
 
@@ -83,6 +84,7 @@ export function buildDesk(deps: DeskDeps, opts: DeskOptions = {}): FastifyInstan
   registerPush(app, deps);
   registerStream(app, deps, live);
   registerViews(app, deps);
+  registerRules(app, deps);
   registerUi(app);
   return app;
 }

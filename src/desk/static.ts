@@ -27,6 +27,9 @@ export const UI_FILES: Readonly<Record<string, { file: string; type: string }>> 
   'ledger.js': { file: 'ledger.js', type: 'text/javascript; charset=utf-8' },
   'handover.js': { file: 'handover.js', type: 'text/javascript; charset=utf-8' },
   'briefing.js': { file: 'briefing.js', type: 'text/javascript; charset=utf-8' },
+  'rules.html': { file: 'rules.html', type: 'text/html; charset=utf-8' },
+  'rules.js': { file: 'rules.js', type: 'text/javascript; charset=utf-8' },
+  'regions.js': { file: 'regions.js', type: 'text/javascript; charset=utf-8' },
 };
 
 /** Page URL → its HTML file. Every page but /login needs a session (see access.ts). */
@@ -36,6 +39,7 @@ export const PAGES: Readonly<Record<string, string>> = {
   '/trends': 'trends.html',
   '/ledger': 'ledger.html',
   '/handover': 'handover.html',
+  '/rules': 'rules.html',
 };
 
 const UI_DIR = new URL('./ui/', import.meta.url);

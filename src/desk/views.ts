@@ -5,6 +5,7 @@ import { computeTrends, TREND_WINDOWS, type TrendWindow } from '../alerts/trends
 import { regionName } from './region-names.ts';
 import { scopeRegions } from './scope.ts';
 import { buildLedger, ledgerCsv } from './ledger.ts';
+import { ledgerXlsx } from './ledger-xlsx.ts';
 import { buildHandover } from './handover.ts';
 import { DAY, buildBriefing, renderBriefingHtml, renderBriefingMarkdown, yesterday } from './briefing.ts';
 import { fieldIssues, shapeKeys } from './validation.ts';
@@ -110,6 +111,16 @@ export function registerViews(app: FastifyInstance, deps: DeskDeps): void {
       .type('text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="${file}"`)
       .send(ledgerCsv(r.l, r.q.sheet));
+  });
+
+  // one workbook with both sheets (处置进展, 风险清单); `sheet` only matters to the CSV
+  app.get('/api/v1/ledger.xlsx', async (req, reply) => {
+    const r = await ledger(req, reply);
+    if (!r) return reply;
+    return reply
+      .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+      .header('content-disposition', `attachment; filename="ledger-${r.q.groupBy}.xlsx"`)
+      .send(await ledgerXlsx(r.l));
   });
 
   app.get('/api/v1/handover', async (req, reply) => {

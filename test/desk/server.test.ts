@@ -161,9 +161,36 @@ describe('GET /api/v1/alerts', () => {
   });
 
   it('does not accept item-only filters on alerts', async () => {
-    const r = await get('/api/v1/alerts?kind=news');
+    const r = await get('/api/v1/alerts?risk=true');
+    expect(r.statusCode).toBe(400);
+    expect(r.json().issues[0].path).toBe('risk');
+  });
+
+  it('filters by source kind: alerts with at least one item of that kind, paged after filtering', async () => {
+    // fixtures: a-canteen news+complaint, a-takeout complaint, a-milk news, a-rumour news
+    const complaints = (await get('/api/v1/alerts?kind=complaint')).json();
+    expect(complaints.total).toBe(2);
+    expect(complaints.items.map((a: { id: string }) => a.id).sort()).toEqual(['a-canteen', 'a-takeout']);
+    const news = (await get('/api/v1/alerts?kind=news&limit=2&offset=1')).json();
+    expect(news.total).toBe(3);
+    expect(news.items).toHaveLength(2);
+    expect((await get('/api/v1/alerts?kind=notice')).json()).toEqual({ total: 0, items: [] });
+    // combined with the store's own filters
+    expect((await get('/api/v1/alerts?kind=complaint&level=黄')).json().items.map((a: { id: string }) => a.id)).toEqual(['a-takeout']);
+    // the store never sees `kind`: it has no such alert filter
+    expect(store.alertQueries.every((q) => !('kind' in q))).toBe(true);
+  });
+
+  it('names a wrong source kind', async () => {
+    const r = await get('/api/v1/alerts?kind=weibo');
     expect(r.statusCode).toBe(400);
     expect(r.json().issues[0].path).toBe('kind');
+  });
+
+  it('filters by a city code: every county under it matches', async () => {
+    const nanchang = (await get('/api/v1/alerts?region=360100')).json();
+    expect(nanchang.items.map((a: { id: string }) => a.id).sort()).toEqual(['a-canteen', 'a-takeout']);
+    expect((await get('/api/v1/alerts?region=360000&kind=news')).json().items.map((a: { id: string }) => a.id)).toEqual(['a-canteen']);
   });
 });
 
@@ -173,6 +200,11 @@ describe('GET /api/v1/alerts/:id', () => {
     expect(r.statusCode).toBe(200);
     const body = r.json();
     expect(body).toMatchObject({ id: 'a-canteen', title: canteenAlert.title, version: 0, regionName: '江西省南昌市东湖区' });
+    expect(body.regionPath).toEqual([
+      { code: '360000', name: '江西省' },
+      { code: '360100', name: '南昌市' },
+      { code: '360102', name: '东湖区' },
+    ]);
     expect(body.items.map((i: { id: string }) => i.id)).toEqual(['i-canteen-news', 'i-canteen-12315']);
     expect(body.items[0].hits).toHaveLength(4);
     expect(body.deliveries).toEqual([canteenDelivery]);

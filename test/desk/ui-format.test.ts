@@ -5,7 +5,10 @@ import {
   actionErrorMessage,
   allowedActions,
   apiQuery,
+  explanationRows,
   filtersFromSearch,
+  levelThresholds,
+  regionLevels,
   filtersToSearch,
   highlightSegments,
   relativeTime,
@@ -14,6 +17,7 @@ import {
 import { applyTransition, CLOSE_REASONS } from '../../src/store/workflow.ts';
 import { ALERT_ACTIONS, ALERT_STATUSES } from '../../src/core/types.ts';
 import { AlertQuery } from '../../src/core/query.ts';
+import { AlertListQuery } from '../../src/desk/api.ts';
 import { canteenAlert, canteenNews } from './fixtures.ts';
 
 describe('relativeTime', () => {
@@ -80,6 +84,8 @@ describe('filters in the URL', () => {
       category: '校园集中供餐',
       status: 'new,acknowledged,assigned',
       q: '食物中毒 幼儿园',
+      region: '360100',
+      kind: 'complaint',
       from: '2026-11-28T08:00',
       to: '',
       offset: 50,
@@ -93,6 +99,17 @@ describe('filters in the URL', () => {
     expect(f.level).toEqual(['红']);
     expect(f.offset).toBe(0);
     expect(filtersToSearch(filtersFromSearch(''))).toBe('');
+  });
+
+  it('keeps a region code and known source kinds from the URL and drops junk', () => {
+    expect(filtersFromSearch('?region=360702&kind=complaint,notice')).toMatchObject({ region: '360702', kind: 'complaint,notice' });
+    expect(filtersFromSearch('?region=江西&kind=weibo,news')).toMatchObject({ region: '', kind: 'news' });
+  });
+
+  it('sends region and kind to the alert list, which accepts them', () => {
+    const f = filtersFromSearch('?region=360100&kind=complaint');
+    const parsed = AlertListQuery.parse(Object.fromEntries(new URLSearchParams(apiQuery(f, 50))));
+    expect(parsed).toMatchObject({ region: ['360100'], kind: ['complaint'] });
   });
 
   it('builds an API query the server schema accepts, with local times as ISO instants', () => {
@@ -140,5 +157,34 @@ describe('the buttons agree with the workflow', () => {
   it('says a conflict in Chinese', () => {
     expect(actionErrorMessage(409, { error: 'changed' })).toBe('该预警已被他人更新，请刷新后重试');
     expect(actionErrorMessage(422, { error: 'cannot acknowledge' })).toContain('cannot acknowledge');
+  });
+});
+
+describe('region tree levels', () => {
+  it('places a code under its province and city', () => {
+    expect(regionLevels('360102')).toEqual({ province: '360000', city: '360100', county: '360102' });
+    expect(regionLevels('360100')).toEqual({ province: '360000', city: '360100', county: '' });
+    expect(regionLevels('360000')).toEqual({ province: '360000', city: '', county: '' });
+    expect(regionLevels('')).toEqual({ province: '', city: '', county: '' });
+    expect(regionLevels('3601')).toEqual({ province: '', city: '', county: '' });
+  });
+});
+
+describe('rules page helpers', () => {
+  it('writes level thresholds most severe first and skips missing levels', () => {
+    expect(levelThresholds({ 黄: 6, 红: 14, 橙: 10 })).toBe('红 ≥ 14 · 橙 ≥ 10 · 黄 ≥ 6');
+    expect(levelThresholds({ 橙: 8 })).toBe('橙 ≥ 8');
+    expect(levelThresholds({})).toBe('—');
+  });
+
+  it('lists matched rules first, then near misses by what they would have scored, and drops rules that saw nothing', () => {
+    const rows = explanationRows([
+      { rule: 'quiet', matched: false, score: 0, potential: 0, groups: [{ terms: [] }] },
+      { rule: 'near', matched: false, score: 0, potential: 7, groups: [{ terms: ['过期'] }] },
+      { rule: 'weak', matched: true, score: 6, groups: [{ terms: ['异物'] }] },
+      { rule: 'strong', matched: true, score: 15, groups: [{ terms: ['呕吐'] }] },
+      { rule: 'nearer', matched: false, score: 0, potential: 9, groups: [{ terms: ['腹泻'] }] },
+    ]);
+    expect(rows.map((r) => r.rule)).toEqual(['strong', 'weak', 'nearer', 'near']);
   });
 });

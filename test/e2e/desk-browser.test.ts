@@ -11,6 +11,9 @@ import { startDesk } from '../../src/desk/server.ts';
 import { loadRuleEngine } from '../../src/scoring/engine.ts';
 import { loadTrendRules } from '../../src/config/trends.ts';
 import { beijingDay } from '../../src/desk/collect.ts';
+import { offlineProcessor } from '../../src/cli/toolkit.ts';
+import { scoreTextWith } from '../../src/desk/rules.ts';
+import { writeLastBacktest } from '../../src/desk/backtest-file.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { browserAvailable, launch, screenshotPath } from './browser.ts';
 
@@ -112,14 +115,32 @@ describe.skipIf(!run)('duty desk in Chromium', () => {
     const burst = Array.from({ length: 8 }, (_, i) =>
       item({ title: `家长投诉学校食堂饭菜变质${i + 1}`, body: '孩子在学校食堂吃饭后腹泻。', hoursAgo: 1 + i, region: '360102', category: '校园食品安全', level: '黄', terms: ['腹泻'], kind: 'complaint', business: '东湖区某小学食堂' }),
     );
+    // the canteen report was scored by the live school rule: the rules page counts it as a hit
+    canteen.explanation = [{ ...canteen.explanation[0]!, rule: 'school-food-safety', name: '校园食品安全' }];
     await store.upsertItems([canteen, takeout, hostile, ganzhou, ...background, ...burst]);
     await store.upsertAlerts([alertOf('a-canteen', canteen, '红'), alertOf('a-takeout', takeout, '黄'), alertOf('a-hostile', hostile, '橙'), alertOf('a-ganzhou', ganzhou, '黄')]);
 
+    // what `sentinel rules backtest --rules candidate/` left in the data folder
+    writeLastBacktest(t.dir, {
+      since: new Date(now - 30 * 24 * HOUR).toISOString(),
+      rules: '/srv/sentinel/rules-candidate',
+      items: 36,
+      liveAlerts: 4,
+      candidateAlerts: 3,
+      added: [],
+      removed: [{ itemId: takeout.id, title: takeout.title, publishedAt: takeout.publishedAt, live: { level: '黄', category: '餐饮服务' }, candidate: null, reason: 'catering-service: 未命中' }],
+      changed: [],
+      unchanged: 35,
+    });
+    const offline = await offlineProcessor(resolve('rules'));
     desk = await startDesk(
       {
         store,
         accounts,
         health: async () => ({ store: 'ok' }),
+        ruleEngine: () => offline.engine,
+        scoreText: scoreTextWith(offline.process),
+        dataDir: t.dir,
         reloadRules: () => loadRuleEngine(resolve('rules')),
         trendRules: () => loadTrendRules(resolve('rules/trends')),
       },
@@ -285,6 +306,84 @@ describe.skipIf(!run)('duty desk in Chromium', () => {
     await p.close();
   });
 
+  it('filters by the region tree and the source kind, kept in the URL, and shows the region as a breadcrumb', async () => {
+    const { p, errors } = await page();
+    await loginAs(p, '值班员张敏', PW.officer);
+    await p.waitForSelector('#f-region[data-ready="true"]');
+    await p.selectOption('select[name=province]', '360000');
+    await p.waitForSelector('select[name=city] option[value="360700"]', { state: 'attached' });
+    await p.selectOption('select[name=city]', '360700');
+    await p.waitForFunction(() => new URL(location.href).searchParams.get('region') === '360700');
+    await p.waitForFunction(() => document.querySelectorAll('#alerts .row-title').length === 1);
+    expect(await rowTitles(p)).toEqual(['赣州市章贡区农贸市场蔬菜农药残留超标']);
+    // back to the whole province: everything under 江西 again, the 赣州 counties gone from the tree
+    await p.selectOption('select[name=province]', '');
+    await p.waitForFunction(() => !new URL(location.href).searchParams.has('region'));
+    expect(await p.isDisabled('select[name=city]')).toBe(true);
+
+    await p.selectOption('select[name=kind]', 'complaint');
+    await p.waitForFunction(() => new URL(location.href).searchParams.get('kind') === 'complaint');
+    await p.waitForFunction(() => document.querySelectorAll('#alerts .row-title').length === 1);
+    expect(await rowTitles(p)).toEqual(['青山湖区外卖商家使用过期原料']);
+
+    // a shared link restores both filters, the tree opened down to the county
+    await p.goto(`${desk.url}/?region=360102&kind=news`);
+    await p.waitForSelector('#f-region[data-ready="true"]');
+    expect(await p.$eval('select[name=county]', (s) => (s as HTMLSelectElement).selectedOptions[0]!.textContent)).toBe('东湖区');
+    expect(await p.$eval('select[name=kind]', (s) => (s as HTMLSelectElement).value)).toBe('news');
+    await p.waitForFunction(() => document.querySelectorAll('#alerts .row-title').length === 2);
+    expect((await rowTitles(p)).sort()).toEqual(['东湖区某小学食堂午餐后多名学生呕吐', HOSTILE_TITLE].sort());
+
+    await p.click('#alerts .alert-row:has-text("东湖区某小学食堂")');
+    await p.waitForSelector('.d-facts .crumbs');
+    expect((await p.textContent('.d-facts .crumbs'))!.replace(/\s+/g, ' ')).toBe('江西省 › 南昌市 › 东湖区');
+    expect(errors).toEqual([]);
+    await p.close();
+  });
+
+  it('opens the rules page: rules with hits and tests, pasted text scored with the explanation, the last backtest', async () => {
+    const { p, dialogs, errors } = await page();
+    await loginAs(p, '值班员张敏', PW.officer);
+    await p.click('.nav-links a[href="/rules"]');
+    await p.waitForSelector('body[data-loaded="rules"]');
+    expect(await p.isVisible('#reload')).toBe(false);
+    expect(await p.textContent('#rules-summary')).toMatch(/自测 \d+ 项，全部通过/);
+    expect(await p.textContent('tr[data-rule="school-food-safety"] .hits')).toBe('1');
+    expect(await p.textContent('#backtest')).toContain('候选规则移除的预警（1）');
+    expect(await p.textContent('#backtest')).toContain('青山湖区外卖商家使用过期原料');
+    expect(await p.textContent('#backtest')).not.toContain('null');
+
+    await p.fill('#score-form input[name=title]', '南昌市某小学食堂午餐后多名学生呕吐');
+    await p.fill('#score-text', '11月29日中午，东湖区某小学数十名学生在学校食堂用餐后陆续出现呕吐、腹泻症状，已送医院治疗。');
+    await p.click('#score-submit');
+    await p.waitForSelector('#score-result .verdict');
+    expect(await p.textContent('#score-result .verdict')).toMatch(/[红橙]色预警 · 校园食品安全/);
+    expect(await p.textContent('#score-result .verdict')).toContain('东湖区');
+    await p.waitForSelector('#score-result mark.hit:has-text("呕吐")');
+    expect(await p.textContent('#explanation tr.matched')).toContain('校园食品安全');
+    await p.screenshot({ path: screenshotPath('rules.png'), fullPage: true });
+
+    // a hostile paste stays text
+    await p.fill('#score-text', '<img src=x onerror="window.__xss=1">学校食堂饭菜变质<script>window.__xss=2</script>');
+    await p.click('#score-submit');
+    await p.waitForSelector('#score-result mark.hit');
+    expect(await p.$$('#score-result img, #score-result script')).toHaveLength(0);
+    expect(await p.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+
+    await loginAs(p, 'admin', PW.admin);
+    await p.goto(`${desk.url}/rules`);
+    await p.waitForSelector('body[data-loaded="rules"]');
+    expect(await p.isVisible('#reload')).toBe(true);
+
+    await loginAs(p, '东湖区局', PW.county);
+    expect(await p.$$('.nav-links a[href="/rules"]')).toHaveLength(0);
+    const status = await p.evaluate(async () => (await fetch('/rules')).status);
+    expect(status).toBe(403);
+    expect(dialogs).toEqual([]);
+    expect(errors).toEqual([]);
+    await p.close();
+  });
+
   it('lets the admin reload the rules, and only the admin', async () => {
     const { p } = await page();
     const reload = () =>
@@ -302,6 +401,14 @@ describe.skipIf(!run)('duty desk in Chromium', () => {
     await p.goto(`${desk.url}/ledger`);
     await p.waitForSelector('body[data-loaded="ledger"]');
     expect(await p.textContent('#summary')).toContain('处置完成率');
+    const xlsx = await p.getAttribute('#xlsx', 'href');
+    expect(xlsx).toMatch(/^\/api\/v1\/ledger\.xlsx\?/);
+    const download = await p.evaluate(async (href) => {
+      const r = await fetch(href);
+      return { status: r.status, type: r.headers.get('content-type'), size: (await r.arrayBuffer()).byteLength };
+    }, xlsx!);
+    expect(download).toMatchObject({ status: 200, type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' });
+    expect(download.size).toBeGreaterThan(2000);
     await p.click('#logout');
     await p.waitForURL(/\/login/);
     await p.close();

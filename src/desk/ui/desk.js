@@ -6,6 +6,7 @@ import { getJson } from './api.js';
 import { initNav } from './nav.js';
 import { beep, connectLive, flashTitle, unlockSound } from './live.js';
 import { createDetail, levelBadge } from './detail.js';
+import { createRegionTree } from './regions.js';
 import { LEVELS, STATUS_LABELS, apiQuery, filtersFromSearch, filtersToSearch, formatTime, label, relativeTime } from './format.js';
 
 const PAGE_SIZE = 50;
@@ -20,6 +21,7 @@ let loading = false;
 let again = false;
 
 const form = $('#filters');
+const regionTree = createRegionTree($('#f-region'));
 const listEl = $('#alerts');
 const banner = $('#banner');
 
@@ -61,6 +63,12 @@ function fillForm() {
     status.append(el('option', { value: filters.status }, filters.status));
   }
   status.value = filters.status;
+  void regionTree.set(filters.region);
+  const kind = form.elements.kind;
+  if (filters.kind && ![...kind.options].some((o) => o.value === filters.kind)) {
+    kind.append(el('option', { value: filters.kind }, filters.kind));
+  }
+  kind.value = filters.kind;
   form.elements.q.value = filters.q;
   form.elements.from.value = filters.from;
   form.elements.to.value = filters.to;
@@ -72,6 +80,8 @@ function readForm() {
     category: form.elements.category.value,
     status: form.elements.status.value,
     q: form.elements.q.value.trim(),
+    region: regionTree.value(),
+    kind: form.elements.kind.value,
     from: form.elements.from.value,
     to: form.elements.to.value,
     offset: 0,
@@ -220,7 +230,10 @@ form.addEventListener('change', (ev) => {
   if (ev.target.name !== 'q') applyForm();
 });
 form.addEventListener('reset', () => {
-  setTimeout(applyForm, 0);
+  setTimeout(() => {
+    void regionTree.set('');
+    applyForm();
+  }, 0);
 });
 $('#prev').addEventListener('click', () => {
   filters = { ...filters, offset: Math.max(0, filters.offset - PAGE_SIZE) };
@@ -260,6 +273,8 @@ unlockSound();
 fillForm();
 void initNav().then((me) => {
   if (!me) return;
+  // a county user's alerts are its own region already; the tree would only offer empty choices
+  if (me.role === 'county') $('#f-region').hidden = true;
   void seedCategories();
   void refresh();
   connectLive({

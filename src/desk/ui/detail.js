@@ -25,7 +25,7 @@ function section(title, ...children) {
   return el('section', { class: 'd-section' }, el('h3', null, title), ...children);
 }
 
-function highlighted(text, hits) {
+export function highlighted(text, hits) {
   const p = el('p', { class: 'item-text' });
   for (const seg of highlightSegments(text || '', hits)) {
     if (!seg.hit) {
@@ -91,6 +91,18 @@ function explanationTable(items) {
     el('thead', null, el('tr', null, ...['条目', '规则', '类别', '得分', '等级', '原因'].map((h) => el('th', null, h)))),
     el('tbody', null, rows),
   );
+}
+
+/** 江西省 › 赣州市 › 于都县, each step a link to the desk filtered to that region. */
+export function regionCrumbs(alert) {
+  const path = alert.regionPath || [];
+  if (!path.length) return alert.region ? `${alert.regionName ? `${alert.regionName} ` : ''}${alert.region}` : '未识别';
+  const crumbs = el('span', { class: 'crumbs', 'aria-label': '区域' });
+  path.forEach((n, i) => {
+    if (i) crumbs.append(el('span', { class: 'sep', 'aria-hidden': 'true' }, ' › '));
+    crumbs.append(el('a', { href: `/?region=${encodeURIComponent(n.code)}`, title: n.code }, n.name));
+  });
+  return crumbs;
 }
 
 function historyList(history) {
@@ -273,7 +285,6 @@ export function createDetail(root, { onChanged, onClosed, toast }) {
   function render(alert) {
     current = alert;
     const items = alert.items || [];
-    const region = alert.region ? `${alert.regionName ? `${alert.regionName} ` : ''}${alert.region}` : '未识别';
     // append() skips the null sections; replaceChildren would print them as "null".
     root.replaceChildren();
     append(root, [
@@ -289,7 +300,7 @@ export function createDetail(root, { onChanged, onClosed, toast }) {
         [
           ['状态', el('span', { class: `status st-${alert.status}` }, label(STATUS_LABELS, alert.status))],
           ['类别', alert.category],
-          ['区域', region],
+          ['区域', regionCrumbs(alert)],
           ['得分', String(alert.score)],
           ['首次发现', formatTime(alert.firstSeenAt)],
           ['最近更新', formatTime(alert.lastSeenAt)],

@@ -13,6 +13,10 @@ export interface Filters {
   category: string;
   status: string;
   q: string;
+  /** A 6-digit GB/T 2260 code: a province or city covers everything under it. */
+  region: string;
+  /** news / complaint / notice, comma-separated. */
+  kind: string;
   from: string;
   to: string;
   offset: number;
@@ -34,3 +38,14 @@ export function apiQuery(f: Filters, limit: number): string;
 export function safeHttpUrl(url: unknown): string | null;
 export function allowedActions(status: string): Record<'acknowledge' | 'assign' | 'note' | 'close' | 'reopen', boolean>;
 export function actionErrorMessage(status: number, body: { error?: string } | null): string;
+export function regionLevels(code: string): { province: string; city: string; county: string };
+export function levelThresholds(levels: Partial<Record<string, number>> | null | undefined): string;
+export interface ExplanationLike {
+  rule: string;
+  matched: boolean;
+  score: number;
+  potential?: number;
+  groups?: { terms?: string[] }[];
+  [k: string]: unknown;
+}
+export function explanationRows<E extends ExplanationLike>(explanation: E[] | null | undefined): E[];

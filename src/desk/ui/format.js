@@ -81,6 +81,11 @@ export function filtersFromSearch(search) {
     category: p.get('category') || '',
     status: p.get('status') || '',
     q: p.get('q') || '',
+    region: /^\d{6}$/.test(p.get('region') || '') ? p.get('region') : '',
+    kind: (p.get('kind') || '')
+      .split(',')
+      .filter((k) => Object.prototype.hasOwnProperty.call(KIND_LABELS, k))
+      .join(','),
     from: p.get('from') || '',
     to: p.get('to') || '',
     offset: Math.max(0, Number.parseInt(p.get('offset') || '0', 10) || 0),
@@ -92,7 +97,7 @@ export function filtersFromSearch(search) {
 export function filtersToSearch(f) {
   const p = new URLSearchParams();
   if (f.level.length) p.set('level', f.level.join(','));
-  for (const k of ['category', 'status', 'q', 'from', 'to']) if (f[k]) p.set(k, f[k]);
+  for (const k of ['category', 'status', 'q', 'region', 'kind', 'from', 'to']) if (f[k]) p.set(k, f[k]);
   if (f.offset) p.set('offset', String(f.offset));
   if (f.alert) p.set('alert', f.alert);
   const s = p.toString();
@@ -107,7 +112,7 @@ export function filtersToSearch(f) {
 export function apiQuery(f, limit) {
   const p = new URLSearchParams();
   if (f.level.length) p.set('level', f.level.join(','));
-  for (const k of ['category', 'status', 'q']) if (f[k]) p.set(k, f[k]);
+  for (const k of ['category', 'status', 'q', 'region', 'kind']) if (f[k]) p.set(k, f[k]);
   for (const k of ['from', 'to']) {
     if (!f[k]) continue;
     const d = new Date(f[k]);
@@ -147,4 +152,36 @@ export function actionErrorMessage(status, body) {
   if (status === 422) return `当前状态下不能执行此操作${body && body.error ? `（${body.error}）` : ''}`;
   if (status === 400) return '提交的内容不完整或格式有误';
   return `操作失败（HTTP ${status}），请稍后重试`;
+}
+
+/**
+ * The province, city and county a 6-digit GB/T 2260 code sits under, for the region tree's
+ * three selects: 360102 → 360000 / 360100 / 360102; 360100 → 360000 / 360100 / ''.
+ */
+export function regionLevels(code) {
+  if (!/^\d{6}$/.test(code || '')) return { province: '', city: '', county: '' };
+  const province = `${code.slice(0, 2)}0000`;
+  if (code === province) return { province, city: '', county: '' };
+  const city = `${code.slice(0, 4)}00`;
+  return { province, city, county: code === city ? '' : code };
+}
+
+/** A rule's level thresholds, most severe first: 红 ≥ 14 · 橙 ≥ 10 · 黄 ≥ 6. */
+export function levelThresholds(levels) {
+  const parts = LEVELS.filter((l) => levels && typeof levels[l] === 'number').map((l) => `${l} ≥ ${levels[l]}`);
+  return parts.length ? parts.join(' · ') : '—';
+}
+
+/**
+ * The explanation rows worth reading for a scored text: the rules that matched, then the ones
+ * that saw some of their terms without matching, each by score (or what it would have scored).
+ * Rules that saw nothing are left out.
+ */
+export function explanationRows(explanation) {
+  const seen = (e) => e.matched || (Array.isArray(e.groups) && e.groups.some((g) => g.terms && g.terms.length));
+  const worth = (e) => (e.matched ? e.score : typeof e.potential === 'number' ? e.potential : e.score);
+  return (explanation || [])
+    .filter(seen)
+    .slice()
+    .sort((a, b) => Number(b.matched) - Number(a.matched) || worth(b) - worth(a) || String(a.rule).localeCompare(String(b.rule)));
 }

@@ -1,5 +1,5 @@
 // 风险清单 / 工作落实台账: found / disposed / open per region or category, completion rate, age
-// of what is open; both tables export to CSV (UTF-8 BOM, formula cells escaped by the server).
+// of what is open; CSV (UTF-8 BOM) per table and one Excel workbook, formula cells escaped by the server.
 import { el, $ } from './dom.js';
 import { getJson } from './api.js';
 import { initNav } from './nav.js';
@@ -56,6 +56,7 @@ async function load() {
   const po = new URLSearchParams(p);
   po.set('sheet', 'open');
   $('#csv-open').setAttribute('href', `/api/v1/ledger.csv?${po}`);
+  $('#xlsx').setAttribute('href', `/api/v1/ledger.xlsx?${p}`);
   document.body.dataset.loaded = 'ledger';
 }
 

@@ -12,6 +12,10 @@ const LINKS = [
   ['/api/v1/briefing', '舆情日报'],
 ];
 
+/** Pages only some roles may open (the server refuses the others anyway). */
+const ROLE_LINKS = [['/rules', '研判规则', ['officer', 'admin']]];
+const linksFor = (me) => [...LINKS, ...ROLE_LINKS.filter(([, , roles]) => roles.includes(me.role))];
+
 /** Fills <nav id="nav"> and resolves with the user (or null after redirecting to login). */
 export async function initNav() {
   const r = await getJson('/api/v1/me');
@@ -22,7 +26,7 @@ export async function initNav() {
     const links = el(
       'ul',
       { class: 'nav-links' },
-      LINKS.map(([href, text]) => el('li', null, el('a', { href, 'aria-current': location.pathname === href ? 'page' : null }, text))),
+      linksFor(me).map(([href, text]) => el('li', null, el('a', { href, 'aria-current': location.pathname === href ? 'page' : null }, text))),
     );
     const logout = el('button', { type: 'button', class: 'logout', id: 'logout' }, '退出');
     logout.addEventListener('click', async () => {

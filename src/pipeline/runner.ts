@@ -22,6 +22,7 @@ import { loadRoutes } from '../config/routes.ts';
 import { SourceState, type SourceStatus } from './source-state.ts';
 import { Scheduler, withJitter } from './scheduler.ts';
 import { startDesk } from '../desk/server.ts';
+import { scoreTextWith } from '../desk/rules.ts';
 import { Accounts, ensureDemoAccount } from '../auth/accounts.ts';
 import { loadTrendRules } from '../config/trends.ts';
 import type { Source } from '../sources/source.ts';
@@ -285,6 +286,9 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
         accounts,
         trendRules: () => trendRules,
         ingestComplaints: ingest,
+        ruleEngine: () => engine,
+        scoreText: scoreTextWith(process),
+        dataDir: resolve(opts.dataDir ?? 'data'),
         metrics: async () => {
           for (const c of [['items.raw', 'process'], ['items.scored', 'alerts']] as const) {
             metrics.lag.set({ topic: c[0], group: c[1] }, await bus.lag(c[0], c[1]).catch(() => -1));

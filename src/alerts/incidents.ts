@@ -232,8 +232,12 @@ export class IncidentIndex {
     const bkey = business ? businessKey(business) : null;
     const terms = itemTerms(item).filter((t) => !this.generic.has(t));
     const incidents: { e: Entry; shared: string[]; business: boolean }[] = [];
+    // A report naming many places (a sampling notice listing a dozen batches) is not one incident
+    // either; the bound applies to both sides so that whether two reports merge does not depend
+    // on which arrived first.
+    const spread = new Set(item.regions).size > MAX_INCIDENT_REGIONS;
     for (const e of ordered) {
-      if (e.regions.size > MAX_INCIDENT_REGIONS || e.fingerprints.length >= MAX_INCIDENT_FINGERPRINTS) continue;
+      if (spread || e.regions.size > MAX_INCIDENT_REGIONS || e.fingerprints.length >= MAX_INCIDENT_FINGERPRINTS) continue;
       if (!regionsOverlap(item.regions, [...e.regions])) continue;
       const sameBusiness = bkey != null && e.businesses.has(bkey);
       const shared = terms.filter((t) => e.terms.has(t));

@@ -10,6 +10,14 @@ import { BusinessTracker, REPEAT_WINDOW_MS, type RepeatComplaintSignal } from '.
 import { resolveRecipients, officeFor, type Tier } from './routing.ts';
 import { dueEscalations, ESCALATE_ACTION } from './escalation.ts';
 import { DEFAULT_ESCALATION, type Routes } from '../config/routes.ts';
+import { silencedBy, type Silence } from './silences.ts';
+import { describe as describeSilence } from './silences-store.ts';
+import { officeOfPrimary } from '../notify/channels.ts';
+
+/** History action of an alert that was not pushed because a silence muted it. */
+export const SILENCED_ACTION = 'silenced';
+/** History action of a delivery that was dead-lettered (with the channel, the error and the fallback). */
+export const DELIVERY_FAILED_ACTION = 'deliveryFailed';
 
 /** What a delivery job carries: which alert and why. Rendering happens at send time, secrets never enter the queue. */
 export interface AlertEvent {
@@ -28,6 +36,8 @@ export interface AlertStageDeps {
   catchAll: string[];
   log: Logger;
   now?: () => Date;
+  /** Silences in force (src/alerts/silences-store.ts); a silenced alert is stored and shown, not pushed. */
+  silences?: { active(now: Date): Silence[] };
 }
 
 /**
@@ -89,6 +99,13 @@ export class AlertStage {
     await this.d.store.upsertItems(items);
     const touched = new Map<string, Alert>();
     const current = async (id: string) => touched.get(id) ?? (await this.d.store.getAlert(id));
+    // Rules behind each alert touched in this batch, for rule silences.
+    const rulesOf = new Map<string, Set<string>>();
+    const noteRules = (alertId: string, item: ScoredItem) => {
+      const set = rulesOf.get(alertId) ?? new Set<string>();
+      for (const e of item.explanation) if (e.matched) set.add(e.rule);
+      rulesOf.set(alertId, set);
+    };
 
     for (const item of items) {
       this.watermark = Math.max(this.watermark, Date.parse(item.publishedAt) || 0);
@@ -122,6 +139,7 @@ export class AlertStage {
         }
         alert = this.corroborate(alert, now);
         touched.set(alert.id, alert);
+        noteRules(alert.id, item);
         this.incidents.add(alert, item);
       }
       const signal = this.businesses.observe(item);
@@ -129,12 +147,23 @@ export class AlertStage {
         const existing = await current(signal.id);
         const alert = repeatComplaintAlert(signal, item, existing, now);
         touched.set(alert.id, alert);
+        noteRules(alert.id, item);
       }
     }
-    const alerts = [...touched.values()];
+    const silences = this.d.silences?.active(now) ?? [];
+    const alerts: Alert[] = [];
+    const pushed: Alert[] = [];
+    for (const a of touched.values()) {
+      const muted = silences.length ? await this.mutedBy(a, silences, now, rulesOf.get(a.id)) : null;
+      if (muted) alerts.push(withSilenced(a, muted, now));
+      else {
+        alerts.push(a);
+        pushed.push(a);
+      }
+    }
     await this.d.store.upsertAlerts(alerts);
     // Delivery ids are stable per alert, channel and event: a replayed batch enqueues nothing new.
-    await this.d.queue.enqueue(alerts.flatMap((a) => this.deliveriesFor(a, { event: 'raised', alertId: a.id })));
+    await this.d.queue.enqueue(pushed.flatMap((a) => this.deliveriesFor(a, { event: 'raised', alertId: a.id })));
     this.incidents.evict(this.watermark - ALLOWED_LATENESS_MS);
     this.businesses.evict(this.watermark - ALLOWED_LATENESS_MS);
     return alerts;
@@ -157,6 +186,45 @@ export class AlertStage {
     };
   }
 
+  /**
+   * The silence muting this alert now, if any. Rule silences need the rules behind the alert:
+   * those of this batch's reports plus, only when a rule silence exists, its stored reports.
+   */
+  private async mutedBy(alert: Alert, silences: Silence[], now: Date, batchRules?: Set<string>): Promise<Silence | null> {
+    const rules = new Set(batchRules ?? []);
+    if (silences.some((s) => s.rule && !rules.has(s.rule))) {
+      for (const it of await this.d.store.getItems(alert.itemIds.slice(0, 200))) {
+        for (const e of it.explanation) if (e.matched) rules.add(e.rule);
+      }
+    }
+    return silencedBy(alert, silences, now, [...rules]);
+  }
+
+  /**
+   * A delivery was dead-lettered (the queue's onDead hook): the same event goes to the fallback
+   * channels of the office whose channel failed, and the alert's history says which channel
+   * failed, why, and where the event went instead. A fallback or catch-all channel has no
+   * fallback of its own. Safe to call twice: fallback delivery ids are stable and the history
+   * entry is written once per delivery.
+   */
+  async deliveryFailed(d: Delivery, error: string): Promise<void> {
+    const now = this.now();
+    const office = officeOfPrimary(this.d.routes, d.channel);
+    const fallback = office?.fallback.filter((c) => c.enabled) ?? [];
+    await this.d.queue.enqueue(fallback.map((c) => ({ id: `${d.id}>${c.name}`, alertId: d.alertId, channel: c.name, payload: d.payload })));
+    const alert = await this.d.store.getAlert(d.alertId);
+    const tag = `（投递 ${d.id}）`;
+    if (!alert || alert.history.some((h) => h.action === DELIVERY_FAILED_ACTION && h.note?.endsWith(tag))) return;
+    const then = fallback.length
+      ? `；已改由备用通道 ${fallback.map((c) => c.name).join('、')} 推送`
+      : office
+        ? `；${office.name}未配置可用的备用通道`
+        : '';
+    const entry = sentinelEntry(now, DELIVERY_FAILED_ACTION, `推送失败：${d.channel}：${error}${then}${tag}`);
+    await this.d.store.upsertAlerts([{ ...alert, history: [...alert.history, entry] }]);
+    this.d.log.warn({ alert: d.alertId, channel: d.channel, fallback: fallback.map((c) => c.name) }, 'delivery dead-lettered');
+  }
+
   /** The deliveries one event of one alert causes: the offices concerned plus every catch-all channel. */
   deliveriesFor(alert: Alert, ev: AlertEvent): Delivery[] {
     const out: Delivery[] = [];
@@ -177,13 +245,17 @@ export class AlertStage {
     const now = this.now();
     const policy = this.d.routes?.escalation ?? DEFAULT_ESCALATION;
     const open = await this.pageAll((offset) => this.d.store.searchAlerts({ status: ['new'], limit: REBUILD_PAGE, offset }));
+    const silences = this.d.silences?.active(now) ?? [];
     let n = 0;
     for (const alert of open) {
       const steps = dueEscalations(alert, now, policy);
       if (!steps.length) continue;
-      const next: Alert = { ...alert, history: [...alert.history, ...steps.map((s) => s.history)] };
+      let next: Alert = { ...alert, history: [...alert.history, ...steps.map((s) => s.history)] };
+      // Escalation is still written (the desk raises attention), only the re-notification is muted.
+      const muted = silences.length ? await this.mutedBy(alert, silences, now) : null;
+      if (muted) next = withSilenced(next, muted, now);
       await this.d.store.upsertAlerts([next]);
-      await this.d.queue.enqueue(steps.flatMap((s) => this.deliveriesFor(next, { event: 'escalated', alertId: alert.id, tier: s.tier, step: s.step })));
+      if (!muted) await this.d.queue.enqueue(steps.flatMap((s) => this.deliveriesFor(next, { event: 'escalated', alertId: alert.id, tier: s.tier, step: s.step })));
       n += steps.length;
     }
     if (n) this.d.log.warn({ steps: n }, 'alerts escalated');
@@ -194,6 +266,14 @@ export class AlertStage {
 /** Alerts raised from reports (not the repeat-complaint or monitoring alerts). */
 export function isIncident(a: Alert): boolean {
   return !a.id.startsWith('biz:') && !a.id.startsWith('sys-') && !a.mergedInto;
+}
+
+/** The alert with a 'silenced' history entry for this silence, added once per silence. */
+function withSilenced(a: Alert, s: Silence, now: Date): Alert {
+  const tag = `[${s.id}]`;
+  if (a.history.some((h) => h.action === SILENCED_ACTION && h.note?.includes(tag))) return a;
+  const note = `已静默，不推送：${describeSilence(s)}；原因：${s.reason}；${s.createdBy} 设置，至 ${s.until} ${tag}`;
+  return { ...a, history: [...a.history, sentinelEntry(now, SILENCED_ACTION, note)] };
 }
 
 function sentinelEntry(now: Date, action: string, note: string): HistoryEntry {

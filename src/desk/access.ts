@@ -71,6 +71,14 @@ export const ACCESS: Readonly<Record<string, AccessRule>> = {
   'GET /api/v1/ledger.xlsx': { roles: ALL },
   // names of public GB/T 2260 divisions for the region filter; nothing here is scoped
   'GET /api/v1/regions': { roles: ALL },
+  // push channels (URLs hold robot tokens) are administrators' configuration; silences are the
+  // duty officers', and a county office's within its own region (checked in channels.ts)
+  'GET /channels': { roles: ALL, page: true },
+  'GET /api/v1/channels': { roles: ['admin'] },
+  'POST /api/v1/channels/:name/test': { roles: ['admin'] },
+  'GET /api/v1/silences': { roles: ALL },
+  'POST /api/v1/silences': { roles: ALL },
+  'DELETE /api/v1/silences/:id': { roles: ALL },
 };
 
 /** HEAD is answered by the GET route (Fastify adds it), so it shares the GET rule. */

@@ -50,3 +50,14 @@ export interface DeskOptions {
   /** How often the live feed polls the store while a page listens; default 2000 ms. */
   liveIntervalMs?: number;
 }
+
+/** Push channels and silences, from the runner (src/desk/channels.ts serves them). */
+export interface DeskDeps {
+  /** Silences (mute a rule or category for a region): GET/POST /api/v1/silences, DELETE /api/v1/silences/:id. */
+  silences?: import('../alerts/silences-store.ts').SilenceStore;
+  /** Configured channels (no URL, no secret) and a test send now: GET /api/v1/channels, POST /api/v1/channels/:name/test. */
+  channels?: {
+    list(): import('../notify/channels.ts').ChannelSummary[];
+    sendTest(name: string, sentBy: string): Promise<import('../notify/sender.ts').TestOutcome>;
+  };
+}

@@ -9,6 +9,7 @@ import { registerAuthRoutes } from './auth-routes.ts';
 import { registerStream } from './stream.ts';
 import { registerViews } from './views.ts';
 import { registerRules } from './rules.ts';
+import { registerChannels } from './channels.ts';
 import { LiveFeed } from './live.ts';
 import { SECURITY_HEADERS } from './headers.ts';
 
@@ -85,6 +86,7 @@ export function buildDesk(deps: DeskDeps, opts: DeskOptions = {}): FastifyInstan
   registerStream(app, deps, live);
   registerViews(app, deps);
   registerRules(app, deps);
+  registerChannels(app, deps);
   registerUi(app);
   return app;
 }

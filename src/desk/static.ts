@@ -30,6 +30,9 @@ export const UI_FILES: Readonly<Record<string, { file: string; type: string }>> 
   'rules.html': { file: 'rules.html', type: 'text/html; charset=utf-8' },
   'rules.js': { file: 'rules.js', type: 'text/javascript; charset=utf-8' },
   'regions.js': { file: 'regions.js', type: 'text/javascript; charset=utf-8' },
+  'channels.html': { file: 'channels.html', type: 'text/html; charset=utf-8' },
+  'channels.js': { file: 'channels.js', type: 'text/javascript; charset=utf-8' },
+  'channels.css': { file: 'channels.css', type: 'text/css; charset=utf-8' },
 };
 
 /** Page URL → its HTML file. Every page but /login needs a session (see access.ts). */
@@ -40,6 +43,7 @@ export const PAGES: Readonly<Record<string, string>> = {
   '/ledger': 'ledger.html',
   '/handover': 'handover.html',
   '/rules': 'rules.html',
+  '/channels': 'channels.html',
 };
 
 const UI_DIR = new URL('./ui/', import.meta.url);

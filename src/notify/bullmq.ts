@@ -1,7 +1,8 @@
-import { Queue as BullQueue, Worker, UnrecoverableError, type Job } from 'bullmq';
+import { Queue as BullQueue, Worker, UnrecoverableError, DelayedError, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { Delivery, DeliveryHandler, DeliveryState, Queue, QueueWorker, WorkOptions } from './queue.ts';
-import { PermanentDeliveryError } from './queue.ts';
+import type { ChannelCounts, Delivery, DeliveryHandler, DeliveryState, Queue, QueueWorker, WorkOptions } from './queue.ts';
+import { DeferDelivery, PermanentDeliveryError } from './queue.ts';
+import { digestIdFor } from './outbox.ts';
 import { jobIdFor } from './bullmq/ids.ts';
 import { BACKOFF_TYPE, backoffDelay } from './bullmq/backoff.ts';
 
@@ -29,6 +30,20 @@ const ATTEMPTS_CEILING = 100;
 
 interface JobData {
   delivery: Delivery;
+  /** Set when the job was dead-lettered but its onDead hook has not succeeded yet. */
+  dead?: string;
+}
+
+/** How many jobs per state channelCounts reads (the channels page); beyond it counts are a lower bound. */
+const COUNT_SCAN_CAP = 5_000;
+
+/** The Redis keys our own bookkeeping uses next to BullMQ's. */
+export interface SentinelKeys {
+  byAlert(alertId: string): string;
+  /** Sorted set of job ids parked for a channel by DeferDelivery, scored by when they may go. */
+  parked(channel: string): string;
+  /** Hash: job id → digest id, for jobs that went out inside another job's digest. */
+  digested: string;
 }
 
 export function parseRedisSpec(spec: string, source = 'SENTINEL_QUEUE'): { url: string; prefix: string } {
@@ -59,6 +74,15 @@ export function parseRedisSpec(spec: string, source = 'SENTINEL_QUEUE'): { url: 
  * dead letters and are kept (removeOnFail: false). A sorted set per alert lists its jobs for
  * the desk. Redis should run with AOF and `maxmemory-policy noeviction`: an evicted job is a
  * webhook never sent.
+ *
+ * Digests, as in the outbox but with BullMQ's own states: a job whose handler throws
+ * DeferDelivery is moved to `delayed` until the slot (attempts not counted) and parked in a
+ * per-channel set. The first parked job to run takes the whole set and sends one digest; the
+ * others are recorded as delivered in that digest, promoted, and complete without sending.
+ * What differs from the outbox: a digest that fails is charged to the job that led it (the
+ * others go back to the parked set and wait for the next digest), and a dead letter's onDead
+ * hook runs in the job's last attempt (a failing hook retries the job with backoff, without
+ * sending again).
  */
 export class BullmqQueue implements Queue {
   readonly kind = 'bullmq';
@@ -75,6 +99,12 @@ export class BullmqQueue implements Queue {
   constructor(private readonly o: BullmqQueueOptions) {
     this.prefix = o.prefix ?? 'sentinel';
     this.name = o.queueName ?? 'deliveries';
+    const base = `${this.prefix}:${this.name}:sentinel`;
+    this.keys = {
+      byAlert: (alertId) => `${base}:by-alert:${alertId}`,
+      parked: (channel) => `${base}:parked:${encodeURIComponent(channel)}`,
+      digested: `${base}:digested`,
+    };
     // The producer side fails fast while Redis is away (ioredis default retries per request),
     // so the alerts stage's bus batch fails and is retried rather than hanging.
     this.conn = new Redis(o.url, { lazyConnect: true });
@@ -83,8 +113,10 @@ export class BullmqQueue implements Queue {
     this.queue.on('error', () => undefined);
   }
 
+  private readonly keys: SentinelKeys;
+
   private alertKey(alertId: string): string {
-    return `${this.prefix}:${this.name}:sentinel:by-alert:${alertId}`;
+    return this.keys.byAlert(alertId);
   }
 
   async enqueue(deliveries: Delivery[]): Promise<void> {
@@ -113,10 +145,12 @@ export class BullmqQueue implements Queue {
   }
 
   work(handler: DeliveryHandler, opts: WorkOptions = {}): QueueWorker {
-    const w = new BullmqWorker(this.queue, this.o, this.name, this.prefix, handler, {
+    const w = new BullmqWorker(this.queue, this.o, this.name, this.prefix, this.keys, handler, {
       maxAttempts: opts.maxAttempts ?? 8,
       backoffMs: opts.backoffMs ?? 2_000,
       pollMs: opts.pollMs ?? 1_000,
+      digest: opts.digest,
+      onDead: opts.onDead,
     });
     this.workers.add(w);
     return {
@@ -139,9 +173,21 @@ export class BullmqQueue implements Queue {
     return out;
   }
 
+  async channelCounts(): Promise<Record<string, ChannelCounts>> {
+    const out: Record<string, ChannelCounts> = {};
+    const states = { delivered: ['completed'], dead: ['failed'], pending: ['waiting', 'active', 'delayed', 'prioritized'] } as const;
+    for (const [status, list] of Object.entries(states) as [keyof ChannelCounts, readonly string[]][]) {
+      const jobs = (await this.queue.getJobs([...list] as never, 0, COUNT_SCAN_CAP - 1)) as (Job<JobData> | undefined)[];
+      for (const j of jobs) if (j) (out[j.name] ??= { delivered: 0, pending: 0, dead: 0 })[status]++;
+    }
+    return out;
+  }
+
   private async toState(job: Job<JobData>): Promise<DeliveryState> {
     const state = await job.getState();
-    const status = state === 'completed' ? 'delivered' : state === 'failed' ? 'dead' : 'pending';
+    const digestId = await this.conn.hget(this.keys.digested, job.id!);
+    const status = state === 'completed' || digestId ? 'delivered' : state === 'failed' ? 'dead' : 'pending';
+    const parked = status === 'pending' && (await this.conn.zscore(this.keys.parked(job.data.delivery.channel), job.id!)) !== null;
     let next = job.finishedOn ?? Date.now();
     if (state === 'delayed') {
       // BullMQ scores delayed jobs as dueTime · 4096 + a tie-breaker.
@@ -155,6 +201,8 @@ export class BullmqQueue implements Queue {
       lastError: status === 'delivered' ? null : job.failedReason || null,
       nextAttemptAt: new Date(next).toISOString(),
       updatedAt: new Date(job.finishedOn ?? job.processedOn ?? job.timestamp).toISOString(),
+      ...(digestId ? { digestId } : {}),
+      ...(parked ? { deferred: true } : {}),
     };
   }
 
@@ -179,24 +227,19 @@ class BullmqWorker {
     o: BullmqQueueOptions,
     name: string,
     prefix: string,
-    handler: DeliveryHandler,
-    private readonly w: Required<WorkOptions>,
+    private readonly keys: SentinelKeys,
+    private readonly handler: DeliveryHandler,
+    private readonly w: Required<Omit<WorkOptions, 'digest' | 'onDead'>> & Pick<WorkOptions, 'digest' | 'onDead'>,
   ) {
     // Workers block on Redis and must ride out a restart: no per-request retry limit.
     this.conn = new Redis(o.url, { maxRetriesPerRequest: null });
     this.conn.on('error', () => undefined);
     this.worker = new Worker<JobData>(
       name,
-      async (job) => {
-        const attempt = job.attemptsMade + 1;
+      async (job, token) => {
         this.running++;
         try {
-          await handler(job.data.delivery, attempt);
-        } catch (err) {
-          const msg = err instanceof Error ? err.message : String(err);
-          // A 4xx, or the last attempt: no more retries; the job stays in "failed" as a dead letter.
-          if (err instanceof PermanentDeliveryError || attempt >= w.maxAttempts) throw new UnrecoverableError(msg);
-          throw err instanceof Error ? err : new Error(msg);
+          return await this.process(job, token);
         } finally {
           this.running--;
         }
@@ -217,6 +260,94 @@ class BullmqWorker {
     this.stopTimeoutMs = o.stopTimeoutMs ?? 10_000;
   }
   private readonly stopTimeoutMs: number;
+
+  private async process(job: Job<JobData>, token: string | undefined): Promise<unknown> {
+    const id = job.id!;
+    const d = job.data.delivery;
+    // Went out inside another job's digest: nothing left to send.
+    const digested = await this.conn.hget(this.keys.digested, id);
+    if (digested) return { digestId: digested };
+    // Dead already; only its hook is owed.
+    if (job.data.dead !== undefined) return this.dead(job, job.data.dead);
+    const attempt = job.attemptsMade + 1;
+    try {
+      if (this.w.digest && (await this.conn.zscore(this.keys.parked(d.channel), id)) !== null) {
+        const sent = await this.sendDigest(job, token);
+        if (sent) return sent;
+      }
+      await this.handler(d, attempt);
+      return undefined;
+    } catch (err) {
+      if (err instanceof DelayedError) throw err;
+      const msg = err instanceof Error ? err.message : String(err);
+      if (err instanceof DeferDelivery) {
+        const until = Math.max(Date.now(), err.until.getTime());
+        await this.conn.zadd(this.keys.parked(d.channel), until, id);
+        await job.moveToDelayed(until, token);
+        throw new DelayedError(msg);
+      }
+      // A 4xx, or the last attempt: no more retries; the job stays in "failed" as a dead letter.
+      if (err instanceof PermanentDeliveryError || attempt >= this.w.maxAttempts) return this.dead(job, msg);
+      throw err instanceof Error ? err : new Error(msg);
+    }
+  }
+
+  /** Ends the job as a dead letter once its onDead hook (if any) has run. */
+  private async dead(job: Job<JobData>, msg: string): Promise<never> {
+    if (this.w.onDead) {
+      if (job.data.dead === undefined) await job.updateData({ ...job.data, dead: msg });
+      try {
+        await this.w.onDead(job.data.delivery, msg);
+      } catch (err) {
+        // Retried with backoff; the next run sees `dead` and only calls the hook again.
+        throw new Error(`${msg} (onDead failed: ${err instanceof Error ? err.message : String(err)})`);
+      }
+    }
+    throw new UnrecoverableError(msg);
+  }
+
+  /**
+   * This job was parked and is due: take every job parked for its channel and send them as one
+   * digest. Returns the result when a digest went out, or undefined to send this job alone.
+   */
+  private async sendDigest(job: Job<JobData>, token: string | undefined): Promise<unknown> {
+    const d = job.data.delivery;
+    const key = this.keys.parked(d.channel);
+    const res = await this.conn.multi().zrange(key, 0, -1, 'WITHSCORES').del(key).exec();
+    const flat = (res?.[0]?.[1] as string[] | undefined) ?? [];
+    const claimed = new Map<string, number>();
+    for (let i = 0; i + 1 < flat.length; i += 2) claimed.set(flat[i]!, Number(flat[i + 1]));
+    if (!claimed.has(job.id!)) {
+      // Another worker's digest took this job; look again shortly whether it went out.
+      if (claimed.size) await this.conn.zadd(key, ...[...claimed].flatMap(([m, s]) => [s, m]));
+      await job.moveToDelayed(Date.now() + Math.min(this.w.backoffMs, 1_000), token);
+      throw new DelayedError('taken into another digest');
+    }
+    const others: Job<JobData>[] = [];
+    for (const id of claimed.keys()) {
+      if (id === job.id) continue;
+      const j = (await this.job(id)) as Job<JobData> | undefined;
+      if (j && !(await this.conn.hexists(this.keys.digested, id))) others.push(j);
+    }
+    if (!others.length) return undefined;
+    const members = [job, ...others];
+    const digestId = digestIdFor(d.channel, members.map((m) => m.data.delivery.id));
+    try {
+      await this.w.digest!(d.channel, members.map((m) => m.data.delivery), digestId);
+    } catch (err) {
+      const until = err instanceof DeferDelivery ? err.until.getTime() : Date.now();
+      await this.conn.zadd(key, ...others.flatMap((o) => [Math.max(claimed.get(o.id!) ?? 0, until), o.id!]));
+      throw err;
+    }
+    await this.conn.hset(this.keys.digested, Object.fromEntries(members.map((m) => [m.id!, digestId])));
+    // The others are delayed until their own slot; bring them forward so they complete now.
+    for (const o of others) await o.promote().catch(() => undefined);
+    return { digestId };
+  }
+
+  private job(id: string) {
+    return this.queue.getJob(id);
+  }
 
   /** Nothing waiting, running, or delayed and already due. */
   async drained(): Promise<void> {

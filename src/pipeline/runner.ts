@@ -18,6 +18,8 @@ import { createProcessor } from './process.ts';
 import type { WebhookChannel } from '../notify/webhook.ts';
 import { AlertStage } from '../alerts/stage.ts';
 import { createSender } from '../notify/sender.ts';
+import { listChannels } from '../notify/channels.ts';
+import { SilenceStore } from '../alerts/silences-store.ts';
 import { loadRoutes } from '../config/routes.ts';
 import { SourceState, type SourceStatus } from './source-state.ts';
 import { Scheduler, withJitter } from './scheduler.ts';
@@ -196,6 +198,8 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
   const routesFile = join(pipeline.rulesDir, 'routes.yaml');
   const routes = existsSync(routesFile) ? loadRoutes(routesFile) : null;
   for (const w of routes?.warnings ?? []) log.warn({ routes: routesFile }, w);
+  // Silences live in the embedded data file whatever the engines (like desk users).
+  const silences = new SilenceStore(stateDb);
   const stage = new AlertStage({
     store,
     queue,
@@ -203,7 +207,10 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
     routes,
     catchAll: channels.map((c) => c.name),
     log,
+    silences,
   });
+  // One sender per process: queue deliveries and the desk's test messages share its robot budgets.
+  const sender = createSender({ store, routes, catchAll: channels, deskUrl: pipeline.notify.deskUrl });
   if (has('alerts')) {
     await stage.init();
     consumers.push(
@@ -221,7 +228,14 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
 
   // --- notify: deliver webhooks and robot messages -----------------------------------------
   if (has('notify')) {
-    workers.push(queue.work(createSender({ store, routes, catchAll: channels, deskUrl: pipeline.notify.deskUrl })));
+    workers.push(
+      queue.work(sender, {
+        // robot rate limit: waiting deliveries of a channel go out as one digest
+        digest: sender.digest,
+        // a dead letter goes to the office's fallback channels and into the alert's history
+        onDead: (d, error) => stage.deliveryFailed(d, error),
+      }),
+    );
   }
 
   // --- source watch: a monitor that silently stops is the worst failure --------------------
@@ -311,6 +325,8 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
           return out;
         },
         sources: async () => pipeline.sources.map((s) => state.status(s.id) ?? { id: s.id, type: s.type, kind: s.kind, lastPollAt: null }),
+        silences,
+        channels: { list: () => listChannels(routes, channels), sendTest: sender.sendTest },
       },
       { host: opts.host ?? '127.0.0.1', port: opts.port ?? 8080, secureCookies: opts.secureCookies ?? false },
     );

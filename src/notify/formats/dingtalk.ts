@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Alert } from '../../core/types.ts';
 import {
-  alertView, digestMarkdown, fitBytes, headline, markdownHead, markdownTail, LEVEL_COLOR,
+  alertView, digestMarkdown, fitBytes, headline, markdownHead, markdownTail, plain, LEVEL_COLOR,
   type RenderOptions, type RenderedMessage, type RobotChannel,
 } from './render.ts';
 
@@ -46,4 +46,10 @@ export function renderDigest(alerts: readonly Alert[], channel: RobotChannel, op
   const title = `食安哨兵预警汇总（${alerts.length}条）`;
   const json = digestMarkdown(alerts, opts, DINGTALK_MAX_BODY_BYTES, (md) => body(title, md.replace(/\n/g, '\n\n')));
   return { url: signedDingtalkUrl(channel.url, channel.secret, opts.now ?? Date.now()), headers: { ...HEADERS }, body: json };
+}
+
+/** A plain notice (the channels page's test message): a title and lines, signed like any message. */
+export function renderText(title: string, lines: readonly string[], channel: RobotChannel, opts: RenderOptions = {}): RenderedMessage {
+  const text = [`### ${plain(title)}`, ...lines.map(plain)].join('\n\n');
+  return { url: signedDingtalkUrl(channel.url, channel.secret, opts.now ?? Date.now()), headers: { ...HEADERS }, body: body(plain(title), text) };
 }

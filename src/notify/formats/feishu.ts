@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Alert, Level } from '../../core/types.ts';
 import {
-  alertView, digestMarkdown, fitBytes, headline, utf8Bytes,
+  alertView, digestMarkdown, fitBytes, headline, plain, utf8Bytes,
   type RenderOptions, type RenderedMessage, type RobotChannel,
 } from './render.ts';
 
@@ -66,4 +66,11 @@ export function renderDigest(alerts: readonly Alert[], channel: RobotChannel, op
   const json = digestMarkdown(alerts, opts, FEISHU_MAX_BODY_BYTES, build);
   if (utf8Bytes(json) > FEISHU_MAX_BODY_BYTES) throw new Error('feishu digest over the body limit');
   return { url: channel.url, headers: { ...HEADERS }, body: json };
+}
+
+/** A plain notice (the channels page's test message): a text message, signed like any message. */
+export function renderText(title: string, lines: readonly string[], channel: RobotChannel, opts: RenderOptions = {}): RenderedMessage {
+  const sig = signed(channel, opts.now ?? Date.now());
+  const text = [plain(title), ...lines.map(plain)].join('\n');
+  return { url: channel.url, headers: { ...HEADERS }, body: JSON.stringify({ ...sig, msg_type: 'text', content: { text } }) };
 }

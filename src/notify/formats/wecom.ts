@@ -1,6 +1,6 @@
 import type { Alert } from '../../core/types.ts';
 import {
-  alertView, digestMarkdown, fitBytes, markdownHead, markdownTail,
+  alertView, digestMarkdown, fitBytes, markdownHead, markdownTail, plain,
   type RenderOptions, type RenderedMessage, type RobotChannel,
 } from './render.ts';
 
@@ -30,4 +30,9 @@ export function renderDigest(alerts: readonly Alert[], channel: RobotChannel, op
   if (!alerts.length) throw new Error('renderDigest: no alerts');
   const content = digestMarkdown(alerts, opts, WECOM_MAX_CONTENT_BYTES, (md) => md);
   return { url: channel.url, headers: { ...HEADERS }, body: body(content) };
+}
+
+/** A plain notice (the channels page's test message). */
+export function renderText(title: string, lines: readonly string[], channel: RobotChannel, _opts: RenderOptions = {}): RenderedMessage {
+  return { url: channel.url, headers: { ...HEADERS }, body: body([`### ${plain(title)}`, ...lines.map(plain)].join('\n')) };
 }

@@ -74,6 +74,7 @@ export const ACCESS: Readonly<Record<string, AccessRule>> = {
   // push channels (URLs hold robot tokens) are administrators' configuration; silences are the
   // duty officers', and a county office's within its own region (checked in channels.ts)
   'GET /channels': { roles: ALL, page: true },
+  'GET /sources': { roles: PROVINCE, page: true },
   'GET /api/v1/channels': { roles: ['admin'] },
   'POST /api/v1/channels/:name/test': { roles: ['admin'] },
   'GET /api/v1/silences': { roles: ALL },

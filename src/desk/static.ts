@@ -33,6 +33,8 @@ export const UI_FILES: Readonly<Record<string, { file: string; type: string }>> 
   'channels.html': { file: 'channels.html', type: 'text/html; charset=utf-8' },
   'channels.js': { file: 'channels.js', type: 'text/javascript; charset=utf-8' },
   'channels.css': { file: 'channels.css', type: 'text/css; charset=utf-8' },
+  'sources.html': { file: 'sources.html', type: 'text/html; charset=utf-8' },
+  'sources.js': { file: 'sources.js', type: 'text/javascript; charset=utf-8' },
 };
 
 /** Page URL → its HTML file. Every page but /login needs a session (see access.ts). */
@@ -44,6 +46,7 @@ export const PAGES: Readonly<Record<string, string>> = {
   '/handover': 'handover.html',
   '/rules': 'rules.html',
   '/channels': 'channels.html',
+  '/sources': 'sources.html',
 };
 
 const UI_DIR = new URL('./ui/', import.meta.url);

@@ -22,7 +22,8 @@ import { listChannels } from '../notify/channels.ts';
 import { SilenceStore } from '../alerts/silences-store.ts';
 import { loadRoutes } from '../config/routes.ts';
 import { SourceState, type SourceStatus } from './source-state.ts';
-import { Scheduler, withJitter } from './scheduler.ts';
+import { withJitter } from './scheduler.ts';
+import { createScheduler } from './scheduler-factory.ts';
 import { startDesk } from '../desk/server.ts';
 import { scoreTextWith } from '../desk/rules.ts';
 import { Accounts, ensureDemoAccount } from '../auth/accounts.ts';
@@ -123,7 +124,11 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
   const metrics = createMetrics();
   const consumers: Consumer[] = [];
   const workers: QueueWorker[] = [];
-  const scheduler = new Scheduler();
+  // Embedded: in-process timers. With SENTINEL_QUEUE=redis://… the schedule lives in BullMQ, so
+  // several ingest processes share it and each source is polled once per period, not once each.
+  const scheduler = await createScheduler(opts.queue, {
+    onError: (err, task) => log.warn({ task, err: err.message }, 'scheduled task or its Redis schedule failed'),
+  });
   const channels: WebhookChannel[] = pipeline.notify.webhooks.map((w) => ({
     name: w.name,
     url: w.url,

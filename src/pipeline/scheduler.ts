@@ -1,8 +1,21 @@
 /**
+ * When each recurring task (a source poll, escalation, source watch) runs next. `task` resolves
+ * to the delay in ms before its next run, so a failing source can back off. Implementations:
+ * the embedded `Scheduler` below (timers in this process) and `BullmqScheduler` (a schedule in
+ * Redis shared by every process that registers the same task name; one run per period across
+ * them). Pick one with `createScheduler` in scheduler-factory.ts.
+ */
+export interface SchedulerLike {
+  schedule(name: string, firstDelayMs: number, task: () => Promise<number>): void;
+  /** Stops scheduling and waits (bounded, for the distributed one) for runs in progress. */
+  stop(): Promise<void>;
+}
+
+/**
  * The embedded scheduler: one timer chain per task. A task's own result decides its next
  * delay (a failing source backs off), and a slow task never overlaps itself.
  */
-export class Scheduler {
+export class Scheduler implements SchedulerLike {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly running = new Map<string, Promise<void>>();
   private stopped = false;

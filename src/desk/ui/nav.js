@@ -15,6 +15,7 @@ const LINKS = [
 /** Pages only some roles may open (the server refuses the others anyway). */
 const ROLE_LINKS = [['/rules', '研判规则', ['officer', 'admin']]];
 ROLE_LINKS.push(['/channels', '推送通道与静默', ['officer', 'county', 'admin']]);
+ROLE_LINKS.push(['/sources', '信息源状态', ['officer', 'admin']]);
 const linksFor = (me) => [...LINKS, ...ROLE_LINKS.filter(([, , roles]) => roles.includes(me.role))];
 
 /** Fills <nav id="nav"> and resolves with the user (or null after redirecting to login). */

@@ -12,10 +12,14 @@ export interface ProcessDeps {
   regions: RegionResolver;
   /** Per-source weight from the pipeline file (a verified channel counts more than a repost). */
   sourceWeight?: (sourceId: string) => number;
+  /** A source's own region (a county government's feed), for items that name no place. */
+  sourceRegion?: (sourceId: string) => string | undefined;
   now?: () => Date;
 }
 
 export type Processor = (raw: RawItem) => ScoredItem;
+
+const withDefault = (found: string[], fallback: string | undefined) => (found.length || !fallback ? found : [fallback]);
 
 /**
  * A hotline record's own request type changes what it is worth: a 咨询 (a question about
@@ -49,7 +53,7 @@ export function createProcessor(deps: ProcessDeps): Processor {
       text,
       tokens,
       simhash: simhash(tokens),
-      regions: deps.regions.extract(text, raw.regionHint),
+      regions: withDefault(deps.regions.extract(text, raw.regionHint), deps.sourceRegion?.(raw.sourceId)),
       category: s.category,
       score: s.score,
       level: s.level,

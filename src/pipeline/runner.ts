@@ -108,11 +108,13 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
   });
   const regions = createRegionResolver({ province: pipeline.province });
   const weights = new Map(pipeline.sources.map((s) => [s.id, s.weight]));
+  const sourceRegions = new Map(pipeline.sources.flatMap((s) => (s.region ? [[s.id, s.region] as const] : [])));
   const process = createProcessor({
     engine: () => engine,
     segmenter,
     regions,
     sourceWeight: (id) => weights.get(id) ?? 1,
+    sourceRegion: (id) => sourceRegions.get(id),
   });
 
   const bus = await createBus(opts.bus, dbPath);

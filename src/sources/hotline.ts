@@ -263,6 +263,7 @@ export class HotlineSource implements Source {
   readonly kind: ItemKind;
   readonly everyMs: number;
   readonly weight: number;
+  readonly region?: string;
   private readonly mapping: Mapping;
   private readonly known: Set<string>;
   private report: PollReport | null = null;
@@ -273,6 +274,7 @@ export class HotlineSource implements Source {
     this.kind = config.kind;
     this.everyMs = config.every;
     this.weight = config.weight;
+    this.region = config.region;
     this.mapping = columnMapping(config.columns);
     this.known = new Set([...Object.values(this.mapping).flat(), ...config.mask]);
   }

@@ -104,6 +104,7 @@ export class HtmlSource implements Source {
   readonly kind: ItemKind;
   readonly everyMs: number;
   readonly weight: number;
+  readonly region?: string;
   private readonly articles = new ArticleEnricher();
   private readonly robots: RobotsCache;
   private report: FetchReport | null = null;
@@ -116,6 +117,7 @@ export class HtmlSource implements Source {
     this.kind = config.kind;
     this.everyMs = config.every;
     this.weight = config.weight;
+    this.region = config.region;
     this.robots = deps.robots ?? sharedRobots;
   }
 

@@ -74,6 +74,7 @@ export class RssSource implements Source {
   readonly kind: ItemKind;
   readonly everyMs: number;
   readonly weight: number;
+  readonly region?: string;
   /** validators of the last feed whose items were acknowledged; sent as If-None-Match / If-Modified-Since */
   private validators: Validators = {};
   /** validators of the last poll, waiting for acknowledge() */
@@ -90,6 +91,7 @@ export class RssSource implements Source {
     this.kind = config.kind;
     this.everyMs = config.every;
     this.weight = config.weight;
+    this.region = config.region;
     this.robots = deps.robots ?? sharedRobots;
   }
 

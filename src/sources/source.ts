@@ -68,6 +68,8 @@ export interface Source {
   readonly everyMs: number;
   /** source weight for scoring, default 1 */
   readonly weight: number;
+  /** Default region of the source's items (GB/T 2260), when an item names none itself. */
+  readonly region?: string;
   /**
    * Reads what the source has now. Items are stable by id, so returning an item again is harmless
    * (downstream upserts). Throws a SourceError (retriable or not) when the source cannot be read.
@@ -126,6 +128,8 @@ export function commonFields(defaultKind: ItemKind) {
     kind: z.enum(ITEM_KINDS).default(defaultKind),
     every: Duration.default(10 * 60_000).pipe(z.number().min(1000, 'polling more often than every 1s is not allowed')),
     weight: z.number().min(0).max(5).default(1),
+    /** The region a source is about (a county government's site): used when an item names no place. */
+    region: z.string().regex(/^\d{6}$/, 'a six-digit GB/T 2260 code such as 360731').optional(),
     allowPrivate: z.boolean().default(false),
   };
 }

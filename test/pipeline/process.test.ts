@@ -55,3 +55,22 @@ describe('process stage', () => {
     expect(alertFor(noise, '黄')).toBeNull();
   });
 });
+
+describe('a source region', () => {
+  it('places items that name no place, and never overrides a place the text names', async () => {
+    const { createProcessor } = await import('../../src/pipeline/process.ts');
+    const { loadRuleEngine } = await import('../../src/scoring/engine.ts');
+    const { createSegmenter } = await import('../../src/text/segment.ts');
+    const { createRegionResolver } = await import('../../src/text/regions.ts');
+    const engine = await loadRuleEngine(resolve('rules'));
+    const p = createProcessor({
+      engine: () => engine,
+      segmenter: createSegmenter(),
+      regions: createRegionResolver({ province: '360000' }),
+      sourceRegion: (id) => (id === 'yudu-gov' ? '360731' : undefined),
+    });
+    expect(p(raw({ sourceId: 'yudu-gov', kind: 'notice', title: '桥头乡农贸市场快检发现韭菜农药残留超标', body: '已全部销毁。' })).regions).toEqual(['360731']);
+    expect(p(raw({ sourceId: 'yudu-gov', kind: 'notice', title: '瑞金市开展食品安全检查', body: '' })).regions).toEqual(['360781']);
+    expect(p(raw({ sourceId: 'other', kind: 'notice', title: '某乡农贸市场快检发现韭菜农药残留超标', body: '' })).regions).toEqual([]);
+  });
+});

@@ -50,7 +50,7 @@ describe('createSource', () => {
   it('rejects typos in option names (strict schemas)', () => {
     const e = configError({ id: 'x', type: 'rss', url: 'feed.xml', evry: '5m' });
     expect(e.field).toBe('sources[2].evry');
-    expect(e.problem).toMatch(/^unknown option \(known: type, id, kind, every, weight, allowPrivate, url, timeout, maxBytes, fullText, robots\)/);
+    expect(e.problem).toMatch(/^unknown option \(known: type, id, kind, every, weight, region, allowPrivate, url, timeout, maxBytes, fullText, robots\)/);
   });
 
   it('rejects a typo inside hotline columns', () => {

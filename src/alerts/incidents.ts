@@ -137,6 +137,21 @@ interface Entry {
   /** Event-time span of the alert's reports: an item joins when it is within the window of any of them. */
   firstSeenAt: number;
   lastSeenAt: number;
+  /**
+   * Each report already in the alert. A new report joins by resembling one of them, not the
+   * union of all: the relation stays pairwise and symmetric, so the incidents found are the same
+   * whatever order reports arrive in, and an alert cannot snowball through its own growing sets.
+   */
+  members: Member[];
+}
+
+interface Member {
+  id: string;
+  at: number;
+  regions: string[];
+  terms: Set<string>;
+  categories: Set<string>;
+  business: string | null;
 }
 
 export type MatchReason = 'exact' | 'near' | 'incident';
@@ -237,12 +252,21 @@ export class IncidentIndex {
     // on which arrived first.
     const spread = new Set(item.regions).size > MAX_INCIDENT_REGIONS;
     for (const e of ordered) {
-      if (spread || e.regions.size > MAX_INCIDENT_REGIONS || e.fingerprints.length >= MAX_INCIDENT_FINGERPRINTS) continue;
-      if (!regionsOverlap(item.regions, [...e.regions])) continue;
-      const sameBusiness = bkey != null && e.businesses.has(bkey);
-      const shared = terms.filter((t) => e.terms.has(t));
-      if (!sameBusiness && (shared.length < MIN_SHARED_TERMS || !categories.some((c) => e.categories.has(c)))) continue;
-      incidents.push({ e, shared, business: sameBusiness });
+      if (spread || e.fingerprints.length >= MAX_INCIDENT_FINGERPRINTS) continue;
+      // Alerts rebuilt without their reports fall back to the alert's own sets.
+      const members: Member[] = e.members.length
+        ? e.members
+        : [{ id: '', at: e.lastSeenAt, regions: [...e.regions], terms: e.terms, categories: e.categories, business: null }];
+      let best: { shared: string[]; business: boolean } | null = null;
+      for (const m of members) {
+        if (Math.abs(at - m.at) > this.windowMs || new Set(m.regions).size > MAX_INCIDENT_REGIONS) continue;
+        if (!regionsOverlap(item.regions, m.regions)) continue;
+        const sameBusiness = bkey != null && (m.business === bkey || (!e.members.length && e.businesses.has(bkey)));
+        const shared = terms.filter((t) => m.terms.has(t));
+        if (!sameBusiness && (shared.length < MIN_SHARED_TERMS || !categories.some((c) => m.categories.has(c)))) continue;
+        if (!best || Number(sameBusiness) > Number(best.business) || shared.length > best.shared.length) best = { shared, business: sameBusiness };
+      }
+      if (best) incidents.push({ e, ...best });
     }
     incidents.sort((a, b) => Number(b.business) - Number(a.business) || b.shared.length - a.shared.length);
     for (const m of incidents) {
@@ -271,6 +295,7 @@ export class IncidentIndex {
     }
     into.lastSeenAt = Math.max(into.lastSeenAt, from.lastSeenAt);
     into.firstSeenAt = Math.min(into.firstSeenAt, from.firstSeenAt);
+    into.members.push(...from.members);
     this.entries.delete(fromId);
   }
 
@@ -288,6 +313,7 @@ export class IncidentIndex {
         hashes: new Set(),
         firstSeenAt: Infinity,
         lastSeenAt: 0,
+        members: [],
       };
       this.entries.set(alert.id, e);
     }
@@ -316,6 +342,16 @@ export class IncidentIndex {
     if (!Number.isNaN(at)) {
       e.lastSeenAt = Math.max(e.lastSeenAt, at);
       e.firstSeenAt = Math.min(e.firstSeenAt, at);
+    }
+    if (!e.members.some((m) => m.id === item.id)) {
+      e.members.push({
+        id: item.id,
+        at,
+        regions: [...item.regions],
+        terms: new Set(itemTerms(item)),
+        categories: new Set(itemCategories(item)),
+        business: business ? businessKey(business) : null,
+      });
     }
   }
 

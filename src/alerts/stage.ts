@@ -73,8 +73,11 @@ export class AlertStage {
 
   async init(): Promise<void> {
     const now = this.now();
-    const since = new Date(now.getTime() - Math.max(INCIDENT_WINDOW_MS, REPEAT_WINDOW_MS)).toISOString();
-    const alerts = await this.pageAll((offset) => this.d.store.searchAlerts({ from: new Date(now.getTime() - INCIDENT_WINDOW_MS).toISOString(), limit: REBUILD_PAGE, offset }));
+    // The same span the live windows keep (window + allowed lateness), so a restart merges as an
+    // uninterrupted run would have.
+    const span = Math.max(INCIDENT_WINDOW_MS, REPEAT_WINDOW_MS) + ALLOWED_LATENESS_MS;
+    const since = new Date(now.getTime() - span).toISOString();
+    const alerts = await this.pageAll((offset) => this.d.store.searchAlerts({ from: since, limit: REBUILD_PAGE, offset }));
     const items = await this.pageAll((offset) => this.d.store.searchItems({ from: since, risk: true, limit: REBUILD_PAGE, offset }));
     // Only incident alerts are indexed, as in live processing: repeat-complaint (biz:) and
     // system (sys-) alerts are not incidents and must never absorb or be folded into one.

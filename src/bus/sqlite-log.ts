@@ -52,7 +52,7 @@ export class SqliteLogBus implements Bus {
   }
 
   consume<T>(topic: string, group: string, handler: BatchHandler<T>, opts: ConsumeOptions = {}): Consumer {
-    const c = new LogConsumer<T>(this.db, this.wake, topic, group, handler, opts.batchSize ?? 200, this.pollMs);
+    const c = new LogConsumer<T>(this.db, this.wake, topic, group, handler, opts.batchSize ?? 200, this.pollMs, () => this.compact(topic));
     this.consumers.add(c as LogConsumer<unknown>);
     c.start();
     return {
@@ -63,6 +63,18 @@ export class SqliteLogBus implements Bus {
       drained: () => c.drained(),
       lastError: () => c.error,
     };
+  }
+
+  /**
+   * Drops the records of a topic that every consumer group of it has committed: the embedded log
+   * would otherwise keep every raw and scored item forever. Groups are known from their committed
+   * positions (a consumer registers its group when it starts), so a group that has never
+   * consumed a topic in this log does not hold it back.
+   */
+  compact(topic: string): number {
+    const row = this.db.prepare('SELECT min(seq) AS s, count(*) AS n FROM bus_offsets WHERE topic = ?').get(topic) as { s: number | null; n: number };
+    if (!row.n || row.s == null) return 0;
+    return this.db.prepare('DELETE FROM bus_log WHERE topic = ? AND seq <= ?').run(topic, row.s).changes;
   }
 
   async lag(topic: string, group: string): Promise<number> {
@@ -89,9 +101,11 @@ class LogConsumer<T> {
   private kick: (() => void) | null = null;
   private waiters: (() => void)[] = [];
   private failures = 0;
+  private sinceCompact = 0;
   private readonly fetch;
   private readonly position;
   private readonly commit;
+  private readonly register;
   private readonly onWake = () => this.kick?.();
 
   constructor(
@@ -102,15 +116,19 @@ class LogConsumer<T> {
     private readonly handler: BatchHandler<T>,
     private readonly batchSize: number,
     private readonly pollMs: number,
+    private readonly compact: () => number = () => 0,
   ) {
     this.fetch = db.prepare('SELECT seq, key, value FROM bus_log WHERE topic = ? AND seq > ? ORDER BY seq LIMIT ?');
     this.position = db.prepare('SELECT seq FROM bus_offsets WHERE topic = ? AND grp = ?');
+    this.register = db.prepare('INSERT OR IGNORE INTO bus_offsets (topic, grp, seq) VALUES (?, ?, 0)');
     this.commit = db.prepare(
       'INSERT INTO bus_offsets (topic, grp, seq) VALUES (?, ?, ?) ON CONFLICT(topic, grp) DO UPDATE SET seq = excluded.seq',
     );
   }
 
   start(): void {
+    // Registering the group at once makes it hold records back from compaction before its first commit.
+    this.register.run(this.topic, this.group);
     this.running = true;
     this.wake.on(this.topic, this.onWake);
     this.loop = this.run();
@@ -145,6 +163,12 @@ class LogConsumer<T> {
         this.commit.run(this.topic, this.group, rows[rows.length - 1]!.seq);
         this.error = null;
         this.failures = 0;
+        // every ~2,000 records handled, drop what all groups have committed
+        this.sinceCompact += rows.length;
+        if (this.sinceCompact >= 2_000) {
+          this.sinceCompact = 0;
+          this.compact();
+        }
       } catch (err) {
         this.error = err instanceof Error ? err : new Error(String(err));
         this.failures++;

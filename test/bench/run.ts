@@ -22,6 +22,7 @@ const FIGURES: Record<string, () => Promise<FigureFn>> = {
   search: async () => (await import('./figures/search.ts')).searchFigure,
   import: async () => (await import('./figures/import.ts')).importFigure,
   scaling: async () => (await import('./figures/scaling.ts')).scalingFigure,
+  kafka: async () => (await import('./figures/kafka.ts')).kafkaFigure,
 };
 const ORDER = Object.keys(FIGURES);
 
@@ -171,6 +172,11 @@ function table(all: Figures, times: Record<string, number>, args: Args): string 
     add('6   items p95 / alerts p95 ms', `${f('search_items_p95_ms')} / ${f('search_alerts_p95_ms')}`);
   }
   if (has('import')) add(`7 hotline import rows/s (${f('import_rows')} rows)`, f('import_rows_per_s'), 'import_rows_per_s');
+  if (has('kafka')) {
+    add('K Kafka: raw kafkajs produce+consume items/s', f('kafka_raw_items_per_s'));
+    add('K Kafka: process stage on the Kafka bus items/s', f('kafka_process_items_per_s'));
+    add('K Kafka: process stage ÷ raw kafkajs', f('kafka_process_vs_raw'));
+  }
   if (has('scaling')) {
     add(`8 process items/s at ${f('scaling_sizes')} items`, f('scaling_process_items_per_s_by_size'));
     add(`8 process items/s with ${f('scaling_rule_counts')} rules (unique terms)`, f('scaling_process_items_per_s_by_rules'));

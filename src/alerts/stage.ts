@@ -148,7 +148,10 @@ export class AlertStage {
       const signal = this.businesses.observe(item);
       if (signal) {
         const existing = await current(signal.id);
-        const alert = repeatComplaintAlert(signal, item, existing, now);
+        // The strongest complaint of the run names the file, whichever arrived third.
+        const members = await this.d.store.getItems(signal.itemIds);
+        const lead = [item, ...members].sort((a, b) => b.score - a.score || a.id.localeCompare(b.id))[0]!;
+        const alert = repeatComplaintAlert(signal, lead, existing, now);
         touched.set(alert.id, alert);
         noteRules(alert.id, item);
       }

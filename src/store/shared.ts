@@ -43,7 +43,9 @@ function detectionEntries(existing: Alert, incoming: Alert): Alert['history'] {
 export function mergeDetection(existing: Alert, incoming: Alert): Alert {
   const union = <T>(a: readonly T[], b: readonly T[]) => [...new Set([...a, ...b])];
   // The strongest report names the incident, whatever order the reports arrived in.
-  const lead = incoming.score > existing.score || (incoming.score === existing.score && incoming.firstSeenAt < existing.firstSeenAt) ? incoming : existing;
+  // Ties go to the earlier report, then to a fixed order of the names, never to arrival order.
+  const tie = incoming.firstSeenAt.localeCompare(existing.firstSeenAt) || `${incoming.category}${incoming.title}`.localeCompare(`${existing.category}${existing.title}`);
+  const lead = incoming.score > existing.score || (incoming.score === existing.score && tie < 0) ? incoming : existing;
   return {
     ...incoming,
     category: lead.category,

@@ -1,7 +1,7 @@
 // 推送通道与静默: silences (everyone; a county office within its region) with their audit, the
 // form to set one, and for administrators every push channel with its delivery counts and a
 // "send test message" button. All text from the server goes in as text nodes (dom.js).
-import { el, $ } from './dom.js';
+import { el, $, toast as showToast } from './dom.js';
 import { getJson, postJson, csrfToken } from './api.js';
 import { initNav } from './nav.js';
 
@@ -10,14 +10,7 @@ const ROLE = { primary: '主通道', fallback: '备用通道', 'catch-all': '全
 const KIND = { webhook: '通用接口', dingtalk: '钉钉机器人', wecom: '企业微信机器人', feishu: '飞书机器人' };
 const AUDIT = { create: '设置', expire: '到期', delete: '解除' };
 
-let toastTimer = 0;
-function toast(text) {
-  const t = $('#toast');
-  t.textContent = text;
-  t.hidden = false;
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => (t.hidden = true), 5000);
-}
+const toast = (text) => showToast(text, 5000);
 
 function banner(text) {
   const b = $('#banner');

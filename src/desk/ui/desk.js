@@ -1,7 +1,7 @@
 // Entry module of the duty desk page: filters (kept in the URL), the alert list, totals, the
 // live feed (SSE: new alerts appear at once, 红 / 橙 beep and flash the title) and a slow
 // refresh as a fallback when the feed is down.
-import { el, $ } from './dom.js';
+import { el, $, toast } from './dom.js';
 import { getJson } from './api.js';
 import { initNav } from './nav.js';
 import { beep, connectLive, flashTitle, unlockSound } from './live.js';
@@ -25,14 +25,6 @@ const regionTree = createRegionTree($('#f-region'));
 const listEl = $('#alerts');
 const banner = $('#banner');
 
-let toastTimer = 0;
-function toast(text) {
-  const t = $('#toast');
-  t.textContent = text;
-  t.hidden = false;
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => (t.hidden = true), 4000);
-}
 
 function showBanner(text) {
   banner.textContent = text || '';

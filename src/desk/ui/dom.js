@@ -27,3 +27,14 @@ export function append(node, children) {
 export function $(selector, root = document) {
   return root.querySelector(selector);
 }
+
+let toastTimer = 0;
+/** A short status line in the page's #toast element, hidden again after `ms`. */
+export function toast(text, ms = 4000) {
+  const t = $('#toast');
+  if (!t) return;
+  t.textContent = text;
+  t.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => (t.hidden = true), ms);
+}

@@ -1,20 +1,12 @@
 // 研判规则: every live rule with its hits over 7 days and its own tests, a box that scores pasted
 // text against the live rules (hits highlighted, the full explanation), the reload action (admin)
 // and the last `sentinel rules backtest`.
-import { el, $, append } from './dom.js';
+import { el, $, append, toast } from './dom.js';
 import { getJson, postJson } from './api.js';
 import { initNav } from './nav.js';
 import { highlighted, levelBadge } from './detail.js';
 import { explanationRows, formatTime, levelThresholds } from './format.js';
 
-let toastTimer = 0;
-function toast(text) {
-  const t = $('#toast');
-  t.textContent = text;
-  t.hidden = false;
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => (t.hidden = true), 4000);
-}
 
 function banner(text) {
   const b = $('#banner');

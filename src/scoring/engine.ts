@@ -194,6 +194,9 @@ class CompiledEngine implements RuleEngine {
     let bestUnlevelled = 0;
 
     this.set.rules.forEach((rule, ri) => {
+      // A rule none of whose own terms occurs cannot match: a shared exclusion word alone (宣传,
+      // 科普…) must not make every rule evaluate and explain itself (the cost grew with the rule count).
+      if (!perRule[ri]!.some((x) => x.role === 'term')) return;
       const spans = leftmostLongest(perRule[ri]!);
       if (spans.length === 0) return;
       const r = this.evaluateRule(rule, ri, spans, cues, text, headEnd, kind, sourceWeight, active, focusPresent);

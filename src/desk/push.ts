@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { DeskDeps } from './deps.ts';
 import { MAX_PUSH_RECORDS, PushedRecord, pushedToItem } from '../sources/push.ts';
 import { SlidingWindowLimiter } from '../notify/ratelimit.ts';
+import { formatPath } from '../config/yaml.ts';
 import type { RawItem } from '../core/types.ts';
 
 /** A push request may be this large; a bigger one is refused with 413 before it is read. */
@@ -10,8 +11,6 @@ export const PUSH_BODY_LIMIT = 2 * 1024 * 1024;
 
 const Batch = z.array(PushedRecord).min(1, 'an empty batch').max(MAX_PUSH_RECORDS, `at most ${MAX_PUSH_RECORDS} records per request`);
 
-const path = (p: readonly PropertyKey[]) =>
-  p.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join('') || '(body)';
 
 /**
  * POST /api/v1/complaints — the push API for systems that send complaint records (a 12345
@@ -46,7 +45,7 @@ export function registerPush(app: FastifyInstance, deps: DeskDeps): void {
       return reply.code(400).send({
         error: 'invalid records',
         issues: parsed.error.issues.slice(0, 50).map((i) => ({
-          path: path(i.path),
+          path: formatPath(i.path) || '(body)',
           message: i.code === 'unrecognized_keys' ? `unknown field ${i.keys.map((k) => `'${k}'`).join(', ')}` : i.message,
         })),
       });

@@ -8,17 +8,10 @@ import { computeTrends, evaluateTrendRules, ewma, poissonUpperTail, spikeTest, D
 import { loadTrendRuleFile, loadTrendRules, type TrendRule } from '../../src/config/trends.ts';
 import { ConfigError } from '../../src/core/errors.ts';
 import { tempDir } from '../helpers/tmp.ts';
+import { mulberry32 } from '../helpers/rng.ts';
 
-/** A small deterministic PRNG (mulberry32), so every generated stream is the same on every run. */
-function rng(seed: number): () => number {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Every generated stream is the same on every run. */
+const rng = mulberry32;
 
 /** Poisson draw by inversion: fine for the small rates of one category per hour. */
 function poisson(r: () => number, lambda: number): number {

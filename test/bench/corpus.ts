@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { itemId } from '../../src/core/ids.ts';
 import type { RawItem } from '../../src/core/types.ts';
+import { mulberry32 } from '../helpers/rng.ts';
 
 /*
  * A deterministic corpus for the benchmarks: item i of seed s is always the same text, so two
@@ -14,17 +15,7 @@ import type { RawItem } from '../../src/core/types.ts';
  * should NOT alert (drills, training, refuted rumours, negated findings).
  */
 
-/** mulberry32: tiny, fast, good enough for picking phrases; the same seed gives the same stream. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '../helpers/rng.ts';
 
 /** Mixes seed and index so neighbouring items get unrelated streams. */
 function itemSeed(seed: number, i: number): number {

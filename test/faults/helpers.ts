@@ -19,20 +19,13 @@ import { tempDir } from '../helpers/tmp.ts';
  */
 
 export const ROUNDS = Number(process.env.FAULT_ROUNDS ?? 3);
+import { mulberry32 } from '../helpers/rng.ts';
+
 export const BIN = resolve('bin/sentinel.js');
 export const RULES = resolve('rules');
 
-/** Deterministic PRNG (mulberry32) so a failing round can be replayed from its printed seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG, so a failing round can be replayed from its printed seed. */
+export const rng = mulberry32;
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 const int = (r: () => number, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
 

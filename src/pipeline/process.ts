@@ -47,7 +47,7 @@ export function createProcessor(deps: ProcessDeps): Processor {
       sourceId: raw.sourceId,
       sourceWeight: (deps.sourceWeight?.(raw.sourceId) ?? 1) * requestWeight(raw),
       at: Number.isNaN(at.getTime()) ? now() : at,
-    });
+    }, { detail: 'compact' });
     return {
       ...raw,
       text,

@@ -1,7 +1,7 @@
 import { LEVELS, type Hit, type ItemKind, type Level, type RuleExplanation } from '../core/types.ts';
 import { loadRuleSet, type CalendarPeriod, type RuleSet, type RuleSpec } from '../config/rules.ts';
 import { TermMatcher, leftmostLongest } from './matcher.ts';
-import { evaluateWhen, formatWhen, whenGroups } from './when.ts';
+import { compileWhen, evaluateWhen, formatWhen, whenGroups, type GroupPredicate } from './when.ts';
 import { activePeriods, calendarBoost, type CalendarBoost } from './calendar.ts';
 import { explainReason } from './explain.ts';
 
@@ -17,6 +17,20 @@ export interface ScoreInput {
   title?: string;
 }
 
+/**
+ * How much of the reasoning a score carries. `full` (the CLI, rule tests, paste-and-score,
+ * evaluation): an explanation and every hit for each rule that had a term in the text. `compact`
+ * (the pipeline, for every stored item): explanations of the rules that matched — or, when none
+ * did, of the one that came closest, so the desk can still say why an item did not alert — every
+ * hit of a matched rule, and of the other evaluated rules one hit per distinct word (what trends count). The verdict
+ * (risk, level, category, score) is the same in both; compact only drops reasoning that a
+ * re-score rebuilds exactly, because scoring is a pure function of text and rules.
+ */
+export type ScoreDetail = 'full' | 'compact';
+export interface ScoreOptions {
+  detail?: ScoreDetail;
+}
+
 export interface ScoreResult {
   risk: boolean;
   level: Level | null;
@@ -27,7 +41,7 @@ export interface ScoreResult {
 }
 
 export interface RuleEngine {
-  score(input: ScoreInput): ScoreResult;
+  score(input: ScoreInput, opts?: ScoreOptions): ScoreResult;
   readonly rules: readonly { id: string; name: string; category: string }[];
   /** Every term the engine matches (groups, exclusions, cues, focus terms): the segmenter's user dictionary. */
   readonly terms: readonly string[];
@@ -70,7 +84,12 @@ export interface GroupScore {
 }
 
 // Punctuation that ends the reach of a negation cue: 「未发现异常，但3人腹泻」 must still count 腹泻.
-const CLAUSE_END = /[，,。.！!？?；;\n]/;
+const CLAUSE_END = new Set([...'，,。.！!？?；;\n'].map((c) => c.charCodeAt(0)));
+
+function hasClauseEnd(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (CLAUSE_END.has(text.charCodeAt(i))) return true;
+  return false;
+}
 
 const round2 = (n: number): number => Math.round(n * 100) / 100;
 
@@ -100,13 +119,60 @@ export function groupScore(weights: readonly number[]): number {
   return Math.max(-cap, Math.min(cap, s));
 }
 
+/** What the engine precomputes per rule so that scoring an item allocates only for rules it touches. */
+interface CompiledRule {
+  spec: RuleSpec;
+  index: number;
+  /** Groups that make `when` true by being present (they must co-occur within `near`). */
+  positive: Set<string>;
+  whenText: string;
+  groupNames: string[];
+  /** Per group: the groups whose terms must be near (context), or null; and the terms it applies to (lower-cased) or null for all. */
+  contextGroups: (Set<number> | null)[];
+  contextTerms: (Set<string> | null)[];
+  contextWithin: number[];
+  contextLabels: string[][];
+  when: GroupPredicate;
+  override: GroupPredicate | null;
+  /** Per group: 1 when `when` needs it present (it must then co-occur within `near`). */
+  positiveGroup: Uint8Array;
+}
+
+/** What scoring needs of a rule that will not be explained: the verdict and which spans a cue negated. */
+interface Verdict {
+  matched: boolean;
+  score: number;
+  potential: number;
+  level: Level | null;
+  negatedSpans: { has(span: object): boolean } | null;
+}
+
+function compileRule(spec: RuleSpec, index: number): CompiledRule {
+  const byName = new Map(spec.groups.map((g, gi) => [g.name, gi]));
+  const positive = whenGroups(spec.when).positive;
+  return {
+    spec,
+    index,
+    positive,
+    whenText: formatWhen(spec.when),
+    groupNames: spec.groups.map((g) => g.name),
+    contextGroups: spec.groups.map((g) => (g.context ? new Set(g.context.groups.map((n) => byName.get(n)!)) : null)),
+    contextTerms: spec.groups.map((g) => (g.context?.terms ? new Set(g.context.terms.map((t) => t.toLowerCase())) : null)),
+    contextWithin: spec.groups.map((g) => g.context?.within ?? 0),
+    contextLabels: spec.groups.map((g) => (g.context ? g.context.groups.map((n) => spec.groups[byName.get(n)!]!.label) : [])),
+    when: compileWhen(spec.when, byName),
+    override: spec.override ? compileWhen(spec.override, byName) : null,
+    positiveGroup: Uint8Array.from(spec.groups, (g) => (positive.has(g.name) ? 1 : 0)),
+  };
+}
+
 class CompiledEngine implements RuleEngine {
   readonly rules: readonly { id: string; name: string; category: string }[];
   readonly terms: readonly string[];
   readonly dir: string;
   readonly loadedAt: string;
   private readonly matcher: TermMatcher<Payload>;
-  private readonly polarity: { positive: Set<string>; negative: Set<string> }[];
+  private readonly compiled: CompiledRule[];
 
   constructor(
     readonly set: RuleSet,
@@ -115,7 +181,7 @@ class CompiledEngine implements RuleEngine {
     this.dir = set.dir;
     this.loadedAt = now().toISOString();
     this.rules = set.rules.map((r) => ({ id: r.id, name: r.name, category: r.category }));
-    this.polarity = set.rules.map((r) => whenGroups(r.when));
+    this.compiled = set.rules.map(compileRule);
 
     const entries: [string, Payload][] = [];
     set.rules.forEach((r, ri) => {
@@ -137,7 +203,8 @@ class CompiledEngine implements RuleEngine {
     this.terms = [...new Set(entries.map(([t]) => t))].sort();
   }
 
-  score(input: ScoreInput): ScoreResult {
+  score(input: ScoreInput, opts: ScoreOptions = {}): ScoreResult {
+    const compact = opts.detail === 'compact';
     const full = typeof input?.text === 'string' ? input.text : '';
     const { scanChars, maxHits } = this.set.common.limits;
     const truncated = full.length > scanChars;
@@ -151,83 +218,112 @@ class CompiledEngine implements RuleEngine {
     const at = input?.at instanceof Date && Number.isFinite(input.at.getTime()) ? input.at : this.now();
     const active = activePeriods(this.set.calendar, at);
 
-    const perRule: RuleSpan[][] = this.set.rules.map(() => []);
+    // Sparse: only rules the text touches get a span list, so the cost follows the hits, not the rule count.
+    const perRule = new Map<number, RuleSpan[]>();
+    const withTerm: number[] = [];
+    const termSeen = new Set<number>();
+    // Common exclusions are kept once and merged into each evaluated rule's spans.
+    const common: RuleSpan[] = [];
     const cueCandidates: CueSpan[] = [];
-    const focusPresent = new Set<string>();
+    let focusPresent: Set<string> | null = null;
     for (const m of this.matcher.match(text)) {
       for (const p of m.payloads) {
-        const span = { start: m.start, end: m.end, term: m.term };
         switch (p.kind) {
           case 'term':
-            perRule[p.rule]!.push({ ...span, role: 'term', group: p.group, weight: p.weight });
-            break;
           case 'unless': {
-            const u: RuleSpan = { ...span, role: 'unless', group: -1, weight: 0, topic: p.topic };
-            if (p.rule >= 0) perRule[p.rule]!.push(u);
-            else for (const list of perRule) list.push(u);
+            const span: RuleSpan =
+              p.kind === 'term'
+                ? { start: m.start, end: m.end, term: m.term, role: 'term', group: p.group, weight: p.weight }
+                : { start: m.start, end: m.end, term: m.term, role: 'unless', group: -1, weight: 0, topic: p.topic };
+            if (p.rule < 0) {
+              common.push(span);
+              break;
+            }
+            let list = perRule.get(p.rule);
+            if (!list) perRule.set(p.rule, (list = []));
+            if (p.kind === 'term' && !termSeen.has(p.rule)) {
+              termSeen.add(p.rule);
+              withTerm.push(p.rule);
+            }
+            list.push(span);
             break;
           }
           case 'cue':
-            cueCandidates.push({ ...span, rule: p.rule, real: true });
+            cueCandidates.push({ start: m.start, end: m.end, term: m.term, rule: p.rule, real: true });
             break;
           case 'notcue':
-            cueCandidates.push({ ...span, rule: -1, real: false });
+            cueCandidates.push({ start: m.start, end: m.end, term: m.term, rule: -1, real: false });
             break;
           case 'focus': {
             const period = this.set.calendar.periods[p.period];
-            if (period && active.includes(period)) focusPresent.add(period.name);
+            if (period && active.includes(period)) (focusPresent ??= new Set()).add(period.name);
             break;
           }
         }
       }
     }
     // 「没多久」 outranks the cue 「没」 inside it, then only real cues remain.
-    const cues = leftmostLongest(cueCandidates).filter((c) => c.real);
+    const cues = cueCandidates.length ? leftmostLongest(cueCandidates).filter((c) => c.real) : [];
     // The head of a text is its title plus the first characters of the body: where a text says what it is about.
     const title = typeof input?.title === 'string' ? input.title : '';
     const titleEnd = title && text.startsWith(title) ? title.length + 1 : 0;
     const headEnd = titleEnd + this.set.common.unlessTopic.head;
+    const focus = focusPresent ?? NO_FOCUS;
 
     const hits: Hit[] = [];
     const explanation: RuleExplanation[] = [];
     let best: { score: number; level: Level; category: string; priority: number } | null = null;
     let bestUnlevelled = 0;
+    let closest: { rule: CompiledRule; spans: RuleSpan[]; potential: number } | null = null;
+    const seenTerms = new Set<string>();
+    const explain = (rule: CompiledRule, r: RuleEvaluation) =>
+      explanation.push(explainReason(rule.spec, { ...r, truncated, scanned: text.length, length: full.length }));
 
-    this.set.rules.forEach((rule, ri) => {
-      // A rule none of whose own terms occurs cannot match: a shared exclusion word alone (宣传,
-      // 科普…) must not make every rule evaluate and explain itself (the cost grew with the rule count).
-      if (!perRule[ri]!.some((x) => x.role === 'term')) return;
-      const spans = leftmostLongest(perRule[ri]!);
-      if (spans.length === 0) return;
-      const r = this.evaluateRule(rule, ri, spans, cues, text, headEnd, kind, sourceWeight, active, focusPresent);
+    // A rule none of whose own terms occurs cannot match: a shared exclusion word alone (宣传,
+    // 科普…) must not make every rule evaluate and explain itself. Rule order keeps explanations stable.
+    withTerm.sort((a, b) => a - b);
+    for (const ri of withTerm) {
+      const rule = this.compiled[ri]!;
+      const spans = leftmostLongestSorted(perRule.get(ri)!, common);
+      if (spans.length === 0) continue;
+      // The full evaluation (with everything an explanation shows) only where it will be explained;
+      // elsewhere the allocation-free verdict, which a property test holds equal to it.
+      const full = compact ? null : this.evaluateRule(rule, spans, cues, text, headEnd, kind, sourceWeight, active, focus);
+      const v: Verdict = full ?? this.verdict(rule, spans, cues, text, headEnd, kind, sourceWeight, active, focus);
+      const negated = full ? full.negatedSpans : v.negatedSpans;
       for (const s of spans) {
         if (hits.length >= maxHits) break;
+        const isNegated = negated !== null && negated.has(s);
+        if (compact && !v.matched) {
+          // Unmatched rules only tell trends which words occurred: one hit per distinct word is enough.
+          const key = (isNegated ? '!' : '') + s.term;
+          if (seenTerms.has(key)) continue;
+          seenTerms.add(key);
+        }
         hits.push({
-          rule: rule.id,
-          group: s.role === 'unless' ? 'unless' : rule.groups[s.group]!.name,
+          rule: rule.spec.id,
+          group: s.role === 'unless' ? 'unless' : rule.groupNames[s.group]!,
           term: s.term,
           start: s.start,
           end: s.end,
           weight: s.weight,
-          negated: r.negatedSpans.has(s),
+          negated: isNegated,
         });
       }
-      explanation.push(
-        explainReason(rule, {
-          ...r,
-          truncated,
-          scanned: text.length,
-          length: full.length,
-        }),
-      );
-      if (r.matched && r.level) {
+      if (full) explain(rule, full);
+      else if (v.matched) explain(rule, this.evaluateRule(rule, spans, cues, text, headEnd, kind, sourceWeight, active, focus));
+      else if (!closest || v.potential > closest.potential) closest = { rule, spans, potential: v.potential };
+      if (v.matched && v.level) {
+        const spec = rule.spec;
         const better =
           !best ||
-          r.score > best.score ||
-          (r.score === best.score && (rule.priority > best.priority || (rule.priority === best.priority && LEVELS.indexOf(r.level) < LEVELS.indexOf(best.level))));
-        if (better) best = { score: r.score, level: r.level, category: rule.category, priority: rule.priority };
-      } else if (r.matched) bestUnlevelled = Math.max(bestUnlevelled, r.score);
-    });
+          v.score > best.score ||
+          (v.score === best.score && (spec.priority > best.priority || (spec.priority === best.priority && LEVELS.indexOf(v.level) < LEVELS.indexOf(best.level))));
+        if (better) best = { score: v.score, level: v.level, category: spec.category, priority: spec.priority };
+      } else if (v.matched) bestUnlevelled = Math.max(bestUnlevelled, v.score);
+    }
+    const c = closest as { rule: CompiledRule; spans: RuleSpan[]; potential: number } | null;
+    if (c && explanation.length === 0) explain(c.rule, this.evaluateRule(c.rule, c.spans, cues, text, headEnd, kind, sourceWeight, active, focus));
 
     const b = best as { score: number; level: Level; category: string } | null;
     return {
@@ -240,9 +336,9 @@ class CompiledEngine implements RuleEngine {
     };
   }
 
-  private evaluateRule(
-    rule: RuleSpec,
-    ri: number,
+  /** evaluateRule's verdict without its explanation details; must agree with it exactly (test/scoring/verdict.test.ts). */
+  private verdict(
+    rule: CompiledRule,
     spans: RuleSpan[],
     cues: CueSpan[],
     text: string,
@@ -250,14 +346,91 @@ class CompiledEngine implements RuleEngine {
     kind: ItemKind | undefined,
     sourceWeight: number,
     active: CalendarPeriod[],
-    focusPresent: Set<string>,
+    focusPresent: ReadonlySet<string>,
+  ): Verdict {
+    const spec = rule.spec;
+    let negatedSpans: Set<object> | null = null;
+    let excluded = false;
+    let topicExcluded = false;
+    let found: RuleSpan[] = [];
+    let needsContext = false;
+    for (const s of spans) {
+      const cue = findCue(s, cues, rule.index, spec.negationWindow, text, spans);
+      if (cue) {
+        (negatedSpans ??= new Set()).add(s);
+        continue;
+      }
+      if (s.role === 'unless') {
+        if (!s.topic) excluded = true;
+        else if (s.start < headEnd) topicExcluded = true;
+        continue;
+      }
+      found.push(s);
+      if (rule.contextGroups[s.group]) needsContext = true;
+    }
+    if (needsContext) {
+      const all = found;
+      found = [];
+      for (const s of all) {
+        const want = rule.contextGroups[s.group];
+        const only = rule.contextTerms[s.group];
+        if (!want || (only && !only.has(s.term.toLowerCase()))) {
+          found.push(s);
+          continue;
+        }
+        const within = rule.contextWithin[s.group]!;
+        for (const o of all) {
+          if (want.has(o.group) && Math.max(0, o.start - s.end, s.start - o.end) <= within) {
+            found.push(s);
+            break;
+          }
+        }
+      }
+    }
+
+    const nGroups = spec.groups.length;
+    const present = new Uint8Array(nGroups);
+    const groupTerms: (Map<string, number> | undefined)[] = new Array(nGroups);
+    for (const s of found) {
+      (groupTerms[s.group] ??= new Map()).set(s.term.toLowerCase(), s.weight);
+      present[s.group] = 1;
+    }
+    let sum = 0;
+    for (let gi = 0; gi < nGroups; gi++) {
+      const terms = groupTerms[gi];
+      sum += terms ? round2(groupScore([...terms.values()])) : 0;
+    }
+
+    const anywhere = rule.when(present, present);
+    let whenOk = anywhere;
+    if (anywhere && spec.near !== undefined) whenOk = hasWindow(rule, found, present, spec.near);
+    const overridden = topicExcluded && rule.override !== null && rule.override(present, present);
+    const matched = whenOk && !excluded && !(topicExcluded && !overridden);
+    const base = Math.max(0, round2(sum));
+    const kindWeight = kind ? spec.kindWeights[kind] ?? 1 : 1;
+    const factor = active.length ? calendarBoost(active, spec.category, focusPresent).factor : 1;
+    const finalScore = round2(base * kindWeight * sourceWeight * factor);
+    return { matched, score: matched ? finalScore : 0, potential: finalScore, level: matched ? levelFor(finalScore, spec.levels) : null, negatedSpans };
+  }
+
+  private evaluateRule(
+    rule: CompiledRule,
+    spans: RuleSpan[],
+    cues: CueSpan[],
+    text: string,
+    headEnd: number,
+    kind: ItemKind | undefined,
+    sourceWeight: number,
+    active: CalendarPeriod[],
+    focusPresent: ReadonlySet<string>,
   ): RuleEvaluation {
+    const spec = rule.spec;
     const negatedSpans = new Map<RuleSpan, string>();
     const excludedBy: string[] = [];
     const topicExcludedBy: string[] = [];
     let found: RuleSpan[] = [];
     for (const s of spans) {
-      const cue = findCue(s, cues, ri, rule.negationWindow, text, spans);
+      const cue = findCue(s, cues, rule.index, spec.negationWindow, text, spans);
       if (s.role === 'unless') {
         // 「并非谣言」「不是演练」: a negated exclusion is an assertion that the event is real.
         if (cue) negatedSpans.set(s, cue);
@@ -270,55 +443,64 @@ class CompiledEngine implements RuleEngine {
     }
     // Generic words need their context group nearby (「翻新」 near a food, not in 「翻新机」).
     const unmetContext: { term: string; start: number; needs: string[] }[] = [];
-    if (rule.groups.some((g) => g.context)) {
-      const byName = new Map(rule.groups.map((g, gi) => [g.name, gi]));
-      found = found.filter((s) => {
-        const ctx = rule.groups[s.group]!.context;
-        if (!ctx || (ctx.terms && !ctx.terms.some((t) => t.toLowerCase() === s.term.toLowerCase()))) return true;
-        const want = new Set(ctx.groups.map((g) => byName.get(g)));
-        const ok = found.some((o) => want.has(o.group) && Math.max(0, o.start - s.end, s.start - o.end) <= ctx.within);
-        if (!ok) unmetContext.push({ term: s.term, start: s.start, needs: ctx.groups.map((g) => rule.groups[byName.get(g)!]!.label) });
+    if (found.some((s) => rule.contextGroups[s.group])) {
+      const all = found;
+      found = all.filter((s) => {
+        const want = rule.contextGroups[s.group];
+        const only = rule.contextTerms[s.group];
+        if (!want || (only && !only.has(s.term.toLowerCase()))) return true;
+        const within = rule.contextWithin[s.group]!;
+        const ok = all.some((o) => want.has(o.group) && Math.max(0, o.start - s.end, s.start - o.end) <= within);
+        if (!ok) unmetContext.push({ term: s.term, start: s.start, needs: rule.contextLabels[s.group]! });
         return ok;
       });
     }
     const positives = found;
 
-    const groupTerms = rule.groups.map(() => new Map<string, number>());
-    for (const s of positives) groupTerms[s.group]!.set(s.term.toLowerCase(), s.weight);
-    const groups: GroupScore[] = rule.groups.map((g, gi) => {
-      const terms = groupTerms[gi]!;
-      return { group: g.name, label: g.label, weight: g.weight, score: round2(groupScore([...terms.values()])), terms: [...terms.keys()] };
+    const groupTerms: (Map<string, number> | undefined)[] = new Array(spec.groups.length);
+    const present = new Set<string>();
+    for (const s of positives) {
+      const m = (groupTerms[s.group] ??= new Map());
+      m.set(s.term.toLowerCase(), s.weight);
+      present.add(rule.groupNames[s.group]!);
+    }
+    const groups: GroupScore[] = spec.groups.map((g, gi) => {
+      const terms = groupTerms[gi];
+      return terms
+        ? { group: g.name, label: g.label, weight: g.weight, score: round2(groupScore([...terms.values()])), terms: [...terms.keys()] }
+        : { group: g.name, label: g.label, weight: g.weight, score: 0, terms: [] };
     });
-    const present = new Set(groups.filter((g) => g.terms.length > 0).map((g) => g.group));
 
-    const { positive } = this.polarity[ri]!;
-    const anywhere = evaluateWhen(rule.when, (g) => present.has(g));
+    const has = (g: string) => present.has(g);
+    const anywhere = evaluateWhen(spec.when, has);
     let window: { start: number; end: number } | null = null;
     let whenOk = anywhere;
-    if (anywhere && rule.near !== undefined) {
-      window = findWindow(rule, positives, positive, present, rule.near);
+    if (anywhere && spec.near !== undefined) {
+      window = findWindow(spec, positives, rule.positive, present, spec.near);
       whenOk = window !== null;
     }
 
     // Strong evidence (several people ill) outweighs a topic word: a parent asking for the 食谱 is still reporting an outbreak.
-    const overridden = topicExcludedBy.length > 0 && rule.override !== undefined && evaluateWhen(rule.override, (g) => present.has(g));
+    const overridden = topicExcludedBy.length > 0 && spec.override !== undefined && evaluateWhen(spec.override, has);
     if (!overridden) excludedBy.push(...topicExcludedBy);
     const excluded = excludedBy.length > 0;
     const matched = whenOk && !excluded;
-    const base = Math.max(0, round2(groups.reduce((a, g) => a + g.score, 0)));
-    const kindWeight = kind ? rule.kindWeights[kind] ?? 1 : 1;
-    const calendar = calendarBoost(active, rule.category, focusPresent);
+    let sum = 0;
+    for (const g of groups) sum += g.score;
+    const base = Math.max(0, round2(sum));
+    const kindWeight = kind ? spec.kindWeights[kind] ?? 1 : 1;
+    const calendar = active.length ? calendarBoost(active, spec.category, focusPresent) : NO_BOOST;
     const finalScore = round2(base * kindWeight * sourceWeight * calendar.factor);
-    const level = matched ? levelFor(finalScore, rule.levels) : null;
+    const level = matched ? levelFor(finalScore, spec.levels) : null;
     return {
       matched,
       whenOk,
       anywhere,
       excluded,
-      excludedBy: [...new Set(excludedBy)],
+      excludedBy: excludedBy.length > 1 ? [...new Set(excludedBy)] : excludedBy,
       overriddenExclusions: overridden ? [...new Set(topicExcludedBy)] : [],
       unmetContext,
-      negated: [...negatedSpans].map(([s, cue]) => ({ term: s.term, cue, start: s.start })),
+      negated: negatedSpans.size ? [...negatedSpans].map(([s, cue]) => ({ term: s.term, cue, start: s.start })) : [],
       negatedSpans,
       groups,
       window,
@@ -330,9 +512,41 @@ class CompiledEngine implements RuleEngine {
       score: matched ? finalScore : 0,
       potential: finalScore,
       level,
-      whenText: formatWhen(rule.when),
+      whenText: rule.whenText,
     };
   }
+}
+
+const NO_FOCUS: ReadonlySet<string> = new Set();
+const NO_BOOST: CalendarBoost = Object.freeze({ factor: 1, applied: [] }) as CalendarBoost;
+
+/**
+ * leftmostLongest over two lists each already ordered by start then longest (the matcher's
+ * order), without copying or sorting: on a tie the rule's own span comes first, as its payload
+ * was registered first.
+ */
+function leftmostLongestSorted(own: readonly RuleSpan[], common: readonly RuleSpan[]): RuleSpan[] {
+  const kept: RuleSpan[] = [];
+  let lastEnd = -1;
+  let i = 0;
+  let j = 0;
+  while (i < own.length || j < common.length) {
+    const a = own[i];
+    const b = common[j];
+    let s: RuleSpan;
+    if (a && (!b || a.start < b.start || (a.start === b.start && a.end >= b.end))) {
+      s = a;
+      i++;
+    } else {
+      s = b!;
+      j++;
+    }
+    if (s.start >= lastEnd) {
+      kept.push(s);
+      lastEnd = s.end;
+    }
+  }
+  return kept;
 }
 
 export interface RuleEvaluation {
@@ -381,13 +595,37 @@ function findCue(s: RuleSpan, cues: CueSpan[], ri: number, window: number, text:
     const c = cues[i]!;
     if (s.start - c.end > window) break;
     if (c.rule !== -1 && c.rule !== ri) continue;
-    if (CLAUSE_END.test(text.slice(c.end, s.start))) break;
+    if (hasClauseEnd(text, c.end, s.start)) break;
     // A cue inside a longer term of this rule (「没有健康证」 holds 「没有」) is part of that term.
     // A rule that lists the cue as its own term (「没有」 in 三防设施) reads it as evidence, not negation.
     if (ruleSpans.some((r) => r.start <= c.start && c.end <= r.end)) continue;
     return c.term;
   }
   return null;
+}
+
+/** findWindow's yes/no over group indices, without allocating per step. */
+function hasWindow(rule: CompiledRule, positives: RuleSpan[], present: Uint8Array, near: number): boolean {
+  const n = present.length;
+  const counts = new Int32Array(n);
+  const win = new Uint8Array(n);
+  const hits: RuleSpan[] = [];
+  for (const s of positives) if (rule.positiveGroup[s.group] === 1) hits.push(s);
+  let j = 0;
+  for (let i = 0; i < hits.length; i++) {
+    if (j < i) j = i;
+    while (j < hits.length && hits[j]!.end - hits[i]!.start <= near) {
+      const g = hits[j]!.group;
+      if (++counts[g]! > 0) win[g] = 1;
+      j++;
+    }
+    if (rule.when(present, win)) return true;
+    if (j > i) {
+      const g = hits[i]!.group;
+      if (--counts[g]! <= 0) win[g] = 0;
+    }
+  }
+  return false;
 }
 
 /**

@@ -1,5 +1,5 @@
-import { AhoCorasick } from '@monyone/aho-corasick/fast';
 import { asciiLower } from '../text/normalise.ts';
+import { Automaton } from './automaton.ts';
 
 /** One place where a term occurs, with every payload registered under that term. */
 export interface TermMatch<P> {
@@ -15,8 +15,9 @@ export interface TermMatch<P> {
  * are compared with ASCII letters lower-cased; offsets are UTF-16 indices into the text as given.
  */
 export class TermMatcher<P> {
-  private readonly automaton: AhoCorasick;
+  private readonly automaton: Automaton;
   private readonly payloads = new Map<string, P[]>();
+  private readonly byIndex: P[][];
 
   constructor(entries: Iterable<readonly [term: string, payload: P]>) {
     for (const [term, payload] of entries) {
@@ -26,7 +27,8 @@ export class TermMatcher<P> {
       if (list) list.push(payload);
       else this.payloads.set(key, [payload]);
     }
-    this.automaton = new AhoCorasick([...this.payloads.keys()]);
+    this.automaton = new Automaton([...this.payloads.keys()]);
+    this.byIndex = [...this.payloads.values()];
   }
 
   get size(): number {
@@ -36,13 +38,10 @@ export class TermMatcher<P> {
   /** Every occurrence, overlaps included, ordered by start then longest first. */
   match(text: string): TermMatch<P>[] {
     if (this.payloads.size === 0 || !text) return [];
-    const found = this.automaton.matchInText(asciiLower(text));
-    const out: TermMatch<P>[] = found.map((m) => ({
-      start: m.begin,
-      end: m.end,
-      term: text.slice(m.begin, m.end),
-      payloads: this.payloads.get(m.keyword) ?? [],
-    }));
+    const out: TermMatch<P>[] = [];
+    this.automaton.scan(text, (t, start, end) => {
+      out.push({ start, end, term: text.slice(start, end), payloads: this.byIndex[t]! });
+    });
     out.sort(byStartThenLongest);
     return out;
   }

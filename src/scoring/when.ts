@@ -176,3 +176,42 @@ export function formatWhen(expr: WhenExpr): string {
       return expr.items.map(formatWhen).join(' or ');
   }
 }
+
+/** A `when` expression compiled over group indices: `all` says which groups occur anywhere, `near` which occur in the window being tried. */
+export type GroupPredicate = (all: Uint8Array, near: Uint8Array) => boolean;
+
+/**
+ * Compiles an expression once per rule, so scoring an item evaluates it without allocating.
+ * Same meaning as evaluateWhen: a group under `not` is judged on the whole text (`all`), any other
+ * on `near` (pass `all` twice to judge everything on the whole text). Unknown names are absent.
+ */
+export function compileWhen(expr: WhenExpr, groupIndex: ReadonlyMap<string, number>): GroupPredicate {
+  const build = (e: WhenExpr, negated: boolean): GroupPredicate => {
+    switch (e.type) {
+      case 'group': {
+        const gi = groupIndex.get(e.name);
+        if (gi === undefined) return () => false;
+        return negated ? (all) => all[gi] === 1 : (_all, near) => near[gi] === 1;
+      }
+      case 'not': {
+        const inner = build(e.item, !negated);
+        return (all, near) => !inner(all, near);
+      }
+      case 'and': {
+        const items = e.items.map((i) => build(i, negated));
+        return (all, near) => {
+          for (const f of items) if (!f(all, near)) return false;
+          return true;
+        };
+      }
+      case 'or': {
+        const items = e.items.map((i) => build(i, negated));
+        return (all, near) => {
+          for (const f of items) if (f(all, near)) return true;
+          return false;
+        };
+      }
+    }
+  };
+  return build(expr, false);
+}

@@ -49,7 +49,7 @@ function breakdown(
   const tReg = timeLoop(items.map((it, i) => [texts[i]!, it.regionHint] as const), ([t, h]) => d.regions.extract(t, h), 100);
   const tScore = timeLoop(
     items.map((it, i) => [it, texts[i]!] as const),
-    ([it, text]) => d.engine.score({ text, title: it.title, kind: it.kind, sourceId: it.sourceId, sourceWeight: 1, at: new Date(it.publishedAt) }),
+    ([it, text]) => d.engine.score({ text, title: it.title, kind: it.kind, sourceId: it.sourceId, sourceWeight: 1, at: new Date(it.publishedAt) }, { detail: 'compact' }),
     100,
   );
   const tSim = timeLoop(tokens, (t) => simhash(t), 100);

@@ -44,6 +44,14 @@ const PipelineSchema = z
     /** Rules folder, relative to this file. */
     rules: z.string().default('../rules'),
     segmenter: z.enum(['node-rs', 'nodejieba']).default('node-rs'),
+    /**
+     * Worker threads for the process stage (segment and score); 0 runs it on the event loop.
+     * One keeps the event loop free for storing, alerting and delivering; more use more cores.
+     */
+    process: z
+      .object({ workers: z.number().int().min(0).max(32).default(1) })
+      .strict()
+      .default({ workers: 1 }),
     sources: z.array(z.unknown()).min(1, 'a pipeline needs at least one source'),
     alerts: z
       .object({ minLevel: Level.default('黄') })

@@ -14,7 +14,9 @@ import { loadPipeline, type Pipeline } from '../config/pipeline.ts';
 import { loadRuleEngine, type RuleEngine } from '../scoring/engine.ts';
 import { createSegmenter } from '../text/segment.ts';
 import { createRegionResolver } from '../text/regions.ts';
-import { createProcessor } from './process.ts';
+import { createProcessor, type Processor } from './process.ts';
+import { startProcessPool } from './process-pool.ts';
+import type { Segmenter } from '../text/segmenter.ts';
 import type { WebhookChannel } from '../notify/webhook.ts';
 import { AlertStage } from '../alerts/stage.ts';
 import { createSender } from '../notify/sender.ts';
@@ -101,24 +103,33 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
   const dbPath = dataFile(opts.dataDir ?? 'data');
 
   let engine = await loadRuleEngine(pipeline.rulesDir);
-  const segmenter = createSegmenter({
-    backend: pipeline.segmenter,
-    dictDir: join(pipeline.rulesDir, 'dict'),
-    extraWords: engine.terms,
-  });
-  const regions = createRegionResolver({ province: pipeline.province });
   const weights = new Map(pipeline.sources.map((s) => [s.id, s.weight]));
   const sourceRegions = new Map(pipeline.sources.flatMap((s) => (s.region ? [[s.id, s.region] as const] : [])));
-  const process = createProcessor({
-    engine: () => engine,
-    segmenter,
-    regions,
-    sourceWeight: (id) => weights.get(id) ?? 1,
-    sourceRegion: (id) => sourceRegions.get(id),
-  });
+  // The jieba dictionary and the region tables are large: a process whose stage runs on worker
+  // threads loads them in the main thread only when something asks (desk search, paste-and-score).
+  let mainSegmenter: Segmenter | null = null;
+  const segmenter = (): Segmenter =>
+    (mainSegmenter ??= createSegmenter({ backend: pipeline.segmenter, dictDir: join(pipeline.rulesDir, 'dict'), extraWords: engine.terms }));
+  let inline: Processor | null = null;
+  const process: Processor = (raw) =>
+    (inline ??= createProcessor({
+      engine: () => engine,
+      segmenter: segmenter(),
+      regions: createRegionResolver({ province: pipeline.province }),
+      sourceWeight: (id) => weights.get(id) ?? 1,
+      sourceRegion: (id) => sourceRegions.get(id),
+    }))(raw);
+  const pool =
+    has('process') && pipeline.process.workers > 0
+      ? await startProcessPool(
+          { rulesDir: pipeline.rulesDir, segmenter: pipeline.segmenter, province: pipeline.province, weights: [...weights], sourceRegions: [...sourceRegions] },
+          pipeline.process.workers,
+          log,
+        )
+      : null;
 
   const bus = await createBus(opts.bus, dbPath);
-  const store = await createStore(opts.store, dbPath, (t) => segmenter.cut(t));
+  const store = await createStore(opts.store, dbPath, (t) => segmenter().cut(t));
   const queue = await createQueue(opts.queue, dbPath);
   const stateDb = acquireDatabase(dbPath);
   const state = new SourceState(stateDb);
@@ -193,7 +204,7 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
     consumers.push(
       bus.consume<RawItem>(TOPICS.raw, 'process', async (batch) => {
         const end = metrics.processSeconds.startTimer();
-        const scored = batch.map((r) => process(r.value));
+        const scored = pool ? await pool.process(batch.map((r) => r.value)) : batch.map((r) => process(r.value));
         for (const s of scored) metrics.processed.inc({ level: s.level ?? 'none' });
         end();
         await bus.publish<ScoredItem>(TOPICS.scored, scored.map((s) => ({ key: s.id, value: s })));
@@ -222,7 +233,12 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
     await stage.init();
     consumers.push(
       bus.consume<ScoredItem>(TOPICS.scored, 'alerts', async (batch) => {
-        const alerts = await stage.handle(batch.map((r) => r.value));
+        const alerts = await stage.handle(batch.map((r) => r.value)).catch((err: unknown) => {
+          // The bus retries the batch from the same position; a process without the desk role has
+          // no /healthz, so a store outage must at least show in its log.
+          log.warn({ items: batch.length, err: err instanceof Error ? err.message : String(err) }, 'storing a batch failed; it will be retried from the same position');
+          throw err;
+        });
         for (const a of alerts) metrics.alerts.inc({ level: a.level });
         if (alerts.length) log.info({ items: batch.length, alerts: alerts.length }, 'alerts raised or updated');
       }),
@@ -275,6 +291,8 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
   const reloadRules = async () => {
     const next = await loadRuleEngine(pipeline.rulesDir);
     engine = next;
+    // Workers read the same files; one that fails keeps its last good rules and says so.
+    await pool?.reload().catch((err: Error) => log.error({ err: err.message }, 'a process worker kept its last good rules'));
     log.info({ rules: next.rules.length }, 'rules reloaded');
     return next;
   };
@@ -369,6 +387,7 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
       await desk?.close();
       await scheduler.stop();
       await Promise.all(consumers.map((c) => c.stop()));
+      await pool?.close();
       await Promise.all(workers.map((w) => w.stop()));
       await queue.close();
       await bus.close();

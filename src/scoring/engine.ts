@@ -111,6 +111,7 @@ function levelFor(score: number, levels: RuleSpec['levels']): Level | null {
  */
 export function groupScore(weights: readonly number[]): number {
   if (weights.length === 0) return 0;
+  if (weights.length === 1) return weights[0]!;
   const sorted = [...weights].sort((a, b) => Math.abs(b) - Math.abs(a));
   const top = sorted[0]!;
   let s = top;
@@ -136,6 +137,10 @@ interface CompiledRule {
   override: GroupPredicate | null;
   /** Per group: 1 when `when` needs it present (it must then co-occur within `near`). */
   positiveGroup: Uint8Array;
+  /** Scratch buffers reused by every verdict (scoring is synchronous, so never shared by two). */
+  present: Uint8Array;
+  near: Uint8Array;
+  counts: Int32Array;
 }
 
 /** What scoring needs of a rule that will not be explained: the verdict and which spans a cue negated. */
@@ -163,6 +168,9 @@ function compileRule(spec: RuleSpec, index: number): CompiledRule {
     when: compileWhen(spec.when, byName),
     override: spec.override ? compileWhen(spec.override, byName) : null,
     positiveGroup: Uint8Array.from(spec.groups, (g) => (positive.has(g.name) ? 1 : 0)),
+    present: new Uint8Array(spec.groups.length),
+    near: new Uint8Array(spec.groups.length),
+    counts: new Int32Array(spec.groups.length),
   };
 }
 
@@ -275,7 +283,8 @@ class CompiledEngine implements RuleEngine {
     let best: { score: number; level: Level; category: string; priority: number } | null = null;
     let bestUnlevelled = 0;
     let closest: { rule: CompiledRule; spans: RuleSpan[]; potential: number } | null = null;
-    const seenTerms = new Set<string>();
+    // word → 1 (seen plain) | 2 (seen negated), so trends get each word once per polarity.
+    const seenTerms = new Map<string, number>();
     const explain = (rule: CompiledRule, r: RuleEvaluation) =>
       explanation.push(explainReason(rule.spec, { ...r, truncated, scanned: text.length, length: full.length }));
 
@@ -296,9 +305,10 @@ class CompiledEngine implements RuleEngine {
         const isNegated = negated !== null && negated.has(s);
         if (compact && !v.matched) {
           // Unmatched rules only tell trends which words occurred: one hit per distinct word is enough.
-          const key = (isNegated ? '!' : '') + s.term;
-          if (seenTerms.has(key)) continue;
-          seenTerms.add(key);
+          const bit = isNegated ? 2 : 1;
+          const seen = seenTerms.get(s.term) ?? 0;
+          if (seen & bit) continue;
+          seenTerms.set(s.term, seen | bit);
         }
         hits.push({
           rule: rule.spec.id,
@@ -389,7 +399,7 @@ class CompiledEngine implements RuleEngine {
     }
 
     const nGroups = spec.groups.length;
-    const present = new Uint8Array(nGroups);
+    const present = rule.present.fill(0);
     const groupTerms: (Map<string, number> | undefined)[] = new Array(nGroups);
     for (const s of found) {
       (groupTerms[s.group] ??= new Map()).set(s.term.toLowerCase(), s.weight);
@@ -606,9 +616,8 @@ function findCue(s: RuleSpan, cues: CueSpan[], ri: number, window: number, text:
 
 /** findWindow's yes/no over group indices, without allocating per step. */
 function hasWindow(rule: CompiledRule, positives: RuleSpan[], present: Uint8Array, near: number): boolean {
-  const n = present.length;
-  const counts = new Int32Array(n);
-  const win = new Uint8Array(n);
+  const counts = rule.counts.fill(0);
+  const win = rule.near.fill(0);
   const hits: RuleSpan[] = [];
   for (const s of positives) if (rule.positiveGroup[s.group] === 1) hits.push(s);
   let j = 0;

@@ -1,0 +1,138 @@
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { RawItem, ScoredItem } from '../core/types.ts';
+import type { SegmenterBackend } from '../text/segment.ts';
+
+/** What a worker needs to build the same processor as the main thread. */
+export interface ProcessWorkerInit {
+  rulesDir: string;
+  segmenter: SegmenterBackend;
+  province: string;
+  weights: [string, number][];
+  sourceRegions: [string, string][];
+}
+
+export type PoolRequest = { type: 'process'; id: number; items: RawItem[] } | { type: 'reload'; id: number };
+export type PoolResponse =
+  | { type: 'ready' }
+  | { type: 'fatal'; message: string }
+  | { type: 'done'; id: number; items: ScoredItem[] }
+  | { type: 'failed'; id: number; message: string };
+
+export interface ProcessPool {
+  readonly size: number;
+  /** Scores a batch across the workers; the result keeps the input order. */
+  process(items: RawItem[]): Promise<ScoredItem[]>;
+  /** Every worker reloads rules/; rejects with the first reason if one keeps its last good rules. */
+  reload(): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface Pending {
+  resolve: (items: ScoredItem[]) => void;
+  reject: (err: Error) => void;
+}
+
+/** A worker thread and the requests it has not answered; replaced when it dies. */
+class PoolWorker {
+  private worker!: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private ready!: Promise<void>;
+  private closing = false;
+
+  constructor(
+    private readonly init: ProcessWorkerInit,
+    private readonly log: Logger,
+  ) {
+    this.spawn();
+  }
+
+  private spawn(): void {
+    const worker = new Worker(new URL('./process-worker-entry.js', import.meta.url), { workerData: this.init });
+    this.worker = worker;
+    this.ready = new Promise<void>((resolve, reject) => {
+      worker.on('message', (m: PoolResponse) => {
+        if (m.type === 'ready') return resolve();
+        if (m.type === 'fatal') return reject(new Error(`process worker could not start: ${m.message}`));
+        const p = this.pending.get(m.id);
+        if (!p) return;
+        this.pending.delete(m.id);
+        if (m.type === 'done') p.resolve(m.items);
+        else p.reject(new Error(m.message));
+      });
+      worker.on('error', (err) => {
+        reject(err);
+        this.failAll(new Error(`process worker crashed: ${err.message}`));
+      });
+      worker.on('exit', (code) => {
+        reject(new Error(`process worker exited with code ${code}`));
+        this.failAll(new Error(`process worker exited with code ${code}`));
+        // The batch it held is retried by the bus from the same position; a new worker takes over.
+        if (!this.closing) {
+          this.log.error({ code }, 'process worker died; starting a new one');
+          this.spawn();
+        }
+      });
+    });
+    this.ready.catch(() => {});
+  }
+
+  private failAll(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
+  started(): Promise<void> {
+    return this.ready;
+  }
+
+  async request(msg: { type: 'process'; items: RawItem[] } | { type: 'reload' }): Promise<ScoredItem[]> {
+    await this.ready;
+    const id = this.nextId++;
+    return new Promise<ScoredItem[]>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...msg, id } as PoolRequest);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.worker.terminate();
+  }
+}
+
+/**
+ * The process stage on worker threads. Segmenting and scoring are CPU-bound and were measured to
+ * hold the event loop for up to a second per batch under load, delaying every store read and
+ * webhook behind them (bench figure 4); on workers they also run in parallel with storing.
+ */
+export async function startProcessPool(init: ProcessWorkerInit, size: number, log: Logger): Promise<ProcessPool> {
+  const workers = Array.from({ length: size }, () => new PoolWorker(init, log));
+  try {
+    await Promise.all(workers.map((w) => w.started()));
+  } catch (err) {
+    await Promise.all(workers.map((w) => w.close()));
+    throw err;
+  }
+  return {
+    size,
+    async process(items) {
+      if (items.length === 0) return [];
+      const per = Math.ceil(items.length / workers.length);
+      const parts = await Promise.all(
+        workers.map((w, i) => {
+          const slice = items.slice(i * per, (i + 1) * per);
+          return slice.length ? w.request({ type: 'process', items: slice }) : Promise.resolve([]);
+        }),
+      );
+      return parts.flat();
+    },
+    async reload() {
+      await Promise.all(workers.map((w) => w.request({ type: 'reload' })));
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+    },
+  };
+}

@@ -15,7 +15,22 @@ export interface DeliveredRecord<T = unknown> extends BusRecord<T> {
   offset: string;
 }
 
-export type BatchHandler<T = unknown> = (batch: DeliveredRecord<T>[]) => Promise<void>;
+/**
+ * What an engine offers a handler beyond the batch. `commitWith(fn)` runs the handler's writes and
+ * the batch's read position as one unit where the engine can (the embedded log: one SQLite
+ * transaction, so a crash leaves both or neither); engines that cannot just run `fn`, and the
+ * position is committed after the handler as usual.
+ */
+export interface BatchContext {
+  commitWith<R>(fn: () => R | Promise<R>): Promise<R>;
+}
+
+export type BatchHandler<T = unknown> = (batch: DeliveredRecord<T>[], ctx?: BatchContext) => Promise<void>;
+
+/** `ctx.commitWith(fn)` when the engine offers it, else `fn()`. */
+export function commitWith<R>(ctx: BatchContext | undefined, fn: () => R | Promise<R>): Promise<R> {
+  return ctx ? ctx.commitWith(fn) : Promise.resolve().then(fn);
+}
 
 export interface ConsumeOptions {
   /** Most records handed to one handler call. */

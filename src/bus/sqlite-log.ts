@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import type { Bus, BusRecord, BatchHandler, ConsumeOptions, Consumer, DeliveredRecord } from './bus.ts';
+import type { Bus, BusRecord, BatchContext, BatchHandler, ConsumeOptions, Consumer, DeliveredRecord } from './bus.ts';
+import { withUnit } from './sqlite-unit.ts';
 import type { Db } from '../store/sqlite-db.ts';
 import { releaseDatabase } from '../store/sqlite-db.ts';
 
@@ -109,7 +110,7 @@ class LogConsumer<T> {
   private readonly onWake = () => this.kick?.();
 
   constructor(
-    db: Db,
+    private readonly db: Db,
     private readonly wake: EventEmitter,
     private readonly topic: string,
     private readonly group: string,
@@ -157,10 +158,21 @@ class LogConsumer<T> {
         value: JSON.parse(r.value) as T,
         offset: String(r.seq),
       }));
+      const last = rows[rows.length - 1]!.seq;
+      let committedInUnit = false;
+      const ctx: BatchContext = {
+        commitWith: (fn) =>
+          withUnit(this.db, async () => {
+            const out = await fn();
+            this.commit.run(this.topic, this.group, last);
+            committedInUnit = true;
+            return out;
+          }),
+      };
       try {
-        await this.handler(batch);
+        await this.handler(batch, ctx);
         // The position moves only after the handler resolved: at-least-once.
-        this.commit.run(this.topic, this.group, rows[rows.length - 1]!.seq);
+        if (!committedInUnit) this.commit.run(this.topic, this.group, last);
         this.error = null;
         this.failures = 0;
         // every ~2,000 records handled, drop what all groups have committed

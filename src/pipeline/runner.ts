@@ -3,7 +3,7 @@ import { existsSync, watch, type FSWatcher } from 'node:fs';
 import type { Logger } from 'pino';
 import type { RawItem, ScoredItem } from '../core/types.ts';
 import type { Bus, Consumer } from '../bus/bus.ts';
-import { TOPICS } from '../bus/bus.ts';
+import { TOPICS, commitWith } from '../bus/bus.ts';
 import type { Store } from '../store/store.ts';
 import type { Queue, QueueWorker } from '../notify/queue.ts';
 import { createBus } from '../bus/factory.ts';
@@ -202,12 +202,13 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
   // --- process: raw → scored ---------------------------------------------------------------
   if (has('process')) {
     consumers.push(
-      bus.consume<RawItem>(TOPICS.raw, 'process', async (batch) => {
+      bus.consume<RawItem>(TOPICS.raw, 'process', async (batch, ctx) => {
         const end = metrics.processSeconds.startTimer();
         const scored = pool ? await pool.process(batch.map((r) => r.value)) : batch.map((r) => process(r.value));
         for (const s of scored) metrics.processed.inc({ level: s.level ?? 'none' });
         end();
-        await bus.publish<ScoredItem>(TOPICS.scored, scored.map((s) => ({ key: s.id, value: s })));
+        // The scored records and the raw read position commit together (embedded bus).
+        await commitWith(ctx, () => bus.publish<ScoredItem>(TOPICS.scored, scored.map((s) => ({ key: s.id, value: s }))));
       }),
     );
   }
@@ -232,8 +233,9 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
   if (has('alerts')) {
     await stage.init();
     consumers.push(
-      bus.consume<ScoredItem>(TOPICS.scored, 'alerts', async (batch) => {
-        const alerts = await stage.handle(batch.map((r) => r.value)).catch((err: unknown) => {
+      bus.consume<ScoredItem>(TOPICS.scored, 'alerts', async (batch, ctx) => {
+        // Items, alerts, deliveries and the scored read position commit together (embedded engines).
+        const alerts = await commitWith(ctx, () => stage.handle(batch.map((r) => r.value))).catch((err: unknown) => {
           // The bus retries the batch from the same position; a process without the desk role has
           // no /healthz, so a store outage must at least show in its log.
           log.warn({ items: batch.length, err: err instanceof Error ? err.message : String(err) }, 'storing a batch failed; it will be retried from the same position');

@@ -608,7 +608,7 @@ function findCue(s: RuleSpan, cues: CueSpan[], ri: number, window: number, text:
     if (hasClauseEnd(text, c.end, s.start)) break;
     // A cue inside a longer term of this rule (「没有健康证」 holds 「没有」) is part of that term.
     // A rule that lists the cue as its own term (「没有」 in 三防设施) reads it as evidence, not negation.
-    if (ruleSpans.some((r) => r.start <= c.start && c.end <= r.end)) continue;
+    if (insideSpan(ruleSpans, c.start, c.end)) continue;
     return c.term;
   }
   return null;
@@ -635,6 +635,21 @@ function hasWindow(rule: CompiledRule, positives: RuleSpan[], present: Uint8Arra
     }
   }
   return false;
+}
+
+/** Whether [start, end) lies inside one of `spans` (sorted by start, not overlapping: leftmostLongest's output). */
+function insideSpan(spans: readonly RuleSpan[], start: number, end: number): boolean {
+  let lo = 0;
+  let hi = spans.length - 1;
+  let idx = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (spans[mid]!.start <= start) {
+      idx = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return idx >= 0 && end <= spans[idx]!.end;
 }
 
 /**

@@ -14,6 +14,8 @@ export const BUSINESS_FIELDS = ['被投诉主体', '被投诉主体.名称', '�
 export const REPEAT_WINDOW_MS = 30 * 24 * 3600_000;
 /** The count at which the tracker signals (three complaints in 30 days is the bureau's usual "重点关注"). */
 export const REPEAT_THRESHOLD = 3;
+/** Most business-and-region files the tracker holds (the oldest opened go first): flat memory in a flood. */
+export const MAX_TRACKED_BUSINESSES = 50_000;
 
 /** The business named by an item, as written (trimmed), or null. */
 export function businessName(item: Pick<RawItem, 'fields'>): string | null {
@@ -107,6 +109,7 @@ export class BusinessTracker {
   readonly threshold: number;
   private readonly counts: (item: ScoredItem) => boolean;
   private readonly buckets = new Map<string, { business: string; key: string; region: string; seen: Seen[] }>();
+  private lastSweep = -Infinity;
 
   constructor(opts: BusinessTrackerOptions = {}) {
     this.windowMs = opts.windowMs ?? REPEAT_WINDOW_MS;
@@ -133,6 +136,7 @@ export class BusinessTracker {
     if (!b) {
       b = { business, key, region, seen: [] };
       this.buckets.set(bucketKey, b);
+      if (this.buckets.size > MAX_TRACKED_BUSINESSES) this.buckets.delete(this.buckets.keys().next().value!);
     }
     if (b.seen.some((s) => s.itemId === item.id)) return null;
     const at = Date.parse(item.publishedAt);
@@ -161,9 +165,14 @@ export class BusinessTracker {
     };
   }
 
-  /** Forgets complaints older than the window before `now`. */
+  /**
+   * Forgets complaints older than the window before `now`. A sweep visits every file, so it runs
+   * once per hour of event time; observe() counts only complaints inside the window anyway.
+   */
   evict(now: Date | number): void {
     const cutoff = +now - this.windowMs;
+    if (cutoff - this.lastSweep < 3_600_000) return;
+    this.lastSweep = cutoff;
     for (const [k, b] of this.buckets) {
       b.seen = b.seen.filter((s) => s.at >= cutoff);
       if (!b.seen.length) this.buckets.delete(k);

@@ -47,6 +47,13 @@ export const MIN_SHARED_TERMS = 2;
  */
 export const MAX_INCIDENT_REGIONS = 4;
 export const MAX_INCIDENT_FINGERPRINTS = 50;
+/**
+ * Most alerts the merge index holds (the oldest indexed go first). A province raises a few hundred
+ * alerts a day, so 30 days fit many times over; the bound keeps memory and per-report cost flat
+ * in a flood (the benchmark's synthetic month alerts on 1 item in 8).
+ */
+export const MAX_INDEXED_ALERTS = 20_000;
+const DAY_MS = 86_400_000;
 
 /**
  * Rule terms that occur in most reports of their kind: eating (午餐, 吃了), counts (多名, 余名),
@@ -143,12 +150,17 @@ interface Entry {
    * whatever order reports arrive in, and an alert cannot snowball through its own growing sets.
    */
   members: Member[];
+  /** Day buckets (event time ÷ 1 day) the entry is registered under, inclusive; NaN before any. */
+  dayLo: number;
+  dayHi: number;
 }
 
 interface Member {
   id: string;
   at: number;
   regions: string[];
+  /** More distinct regions than MAX_INCIDENT_REGIONS. */
+  spread: boolean;
   terms: Set<string>;
   categories: Set<string>;
   business: string | null;
@@ -174,11 +186,17 @@ const itemTime = (item: ScoredItem) => {
   return Number.isNaN(t) ? Date.parse(item.processedAt) : t;
 };
 
+/** Most recently seen first, then the smaller id: the tie-break of every candidate list. */
+const recency = (a: Entry, b: Entry): number => b.lastSeenAt - a.lastSeenAt || (a.alertId < b.alertId ? -1 : a.alertId > b.alertId ? 1 : 0);
+
 export class IncidentIndex {
   readonly windowMs: number;
   private readonly generic: ReadonlySet<string>;
   private readonly entries = new Map<string, Entry>();
   private readonly byHash = new Map<string, string>();
+  /** Entries by the days their reports span: a report only meets alerts within the window of it. */
+  private readonly byDay = new Map<number, Set<Entry>>();
+  private lastSweep = -Infinity;
 
   constructor(opts: IncidentIndexOptions = {}) {
     this.windowMs = opts.windowMs ?? INCIDENT_WINDOW_MS;
@@ -211,9 +229,18 @@ export class IncidentIndex {
     // Within the window of the alert's time span, not only of its newest report: the relation stays
     // symmetric, so the incidents found do not depend on the order reports arrive in.
     const live = (e: Entry) => at >= e.firstSeenAt - this.windowMs && at <= e.lastSeenAt + this.windowMs;
-    const ordered = [...this.entries.values()].filter(live).sort(
-      (a, b) => b.lastSeenAt - a.lastSeenAt || (a.alertId < b.alertId ? -1 : a.alertId > b.alertId ? 1 : 0),
-    );
+    const ordered: Entry[] = [];
+    if (!Number.isNaN(at)) {
+      const seen = new Set<Entry>();
+      for (let d = Math.floor((at - this.windowMs) / DAY_MS), end = Math.floor((at + this.windowMs) / DAY_MS); d <= end; d++) {
+        for (const e of this.byDay.get(d) ?? []) {
+          if (seen.has(e)) continue;
+          seen.add(e);
+          if (live(e)) ordered.push(e);
+        }
+      }
+    }
+    ordered.sort(recency);
     const out: IncidentMatch[] = [];
     const taken = new Set<string>();
     const push = (m: IncidentMatch) => {
@@ -256,10 +283,10 @@ export class IncidentIndex {
       // Alerts rebuilt without their reports fall back to the alert's own sets.
       const members: Member[] = e.members.length
         ? e.members
-        : [{ id: '', at: e.lastSeenAt, regions: [...e.regions], terms: e.terms, categories: e.categories, business: null }];
+        : [{ id: '', at: e.lastSeenAt, regions: [...e.regions], spread: e.regions.size > MAX_INCIDENT_REGIONS, terms: e.terms, categories: e.categories, business: null }];
       let best: { shared: string[]; business: boolean } | null = null;
       for (const m of members) {
-        if (Math.abs(at - m.at) > this.windowMs || new Set(m.regions).size > MAX_INCIDENT_REGIONS) continue;
+        if (Math.abs(at - m.at) > this.windowMs || m.spread) continue;
         if (!regionsOverlap(item.regions, m.regions)) continue;
         const sameBusiness = bkey != null && (m.business === bkey || (!e.members.length && e.businesses.has(bkey)));
         const shared = terms.filter((t) => m.terms.has(t));
@@ -297,6 +324,8 @@ export class IncidentIndex {
     into.firstSeenAt = Math.min(into.firstSeenAt, from.firstSeenAt);
     into.members.push(...from.members);
     this.entries.delete(fromId);
+    this.unregister(from);
+    this.register(into);
   }
 
   /** Records that `item` (when given) belongs to `alert`; refreshes the alert's category, regions and terms. */
@@ -314,8 +343,11 @@ export class IncidentIndex {
         firstSeenAt: Infinity,
         lastSeenAt: 0,
         members: [],
+        dayLo: NaN,
+        dayHi: NaN,
       };
       this.entries.set(alert.id, e);
+      if (this.entries.size > MAX_INDEXED_ALERTS) this.remove(this.entries.keys().next().value!);
     }
     e.categories.add(alert.category);
     for (const r of alert.regions) e.regions.add(r);
@@ -325,6 +357,7 @@ export class IncidentIndex {
     if (!Number.isNaN(seen)) e.lastSeenAt = Math.max(e.lastSeenAt, seen);
     const first = Date.parse(alert.firstSeenAt);
     if (!Number.isNaN(first)) e.firstSeenAt = Math.min(e.firstSeenAt, first);
+    this.register(e);
     if (!item) return;
     for (const c of itemCategories(item)) e.categories.add(c);
     for (const r of item.regions) e.regions.add(r);
@@ -342,12 +375,14 @@ export class IncidentIndex {
     if (!Number.isNaN(at)) {
       e.lastSeenAt = Math.max(e.lastSeenAt, at);
       e.firstSeenAt = Math.min(e.firstSeenAt, at);
+      this.register(e);
     }
     if (!e.members.some((m) => m.id === item.id)) {
       e.members.push({
         id: item.id,
         at,
         regions: [...item.regions],
+        spread: new Set(item.regions).size > MAX_INCIDENT_REGIONS,
         terms: new Set(itemTerms(item)),
         categories: new Set(itemCategories(item)),
         business: business ? businessKey(business) : null,
@@ -373,12 +408,43 @@ export class IncidentIndex {
     if (!e) return;
     for (const h of e.hashes) if (this.byHash.get(h) === alertId) this.byHash.delete(h);
     this.entries.delete(alertId);
+    this.unregister(e);
   }
 
-  /** Forgets alerts last seen before `now − window`. */
+  /**
+   * Forgets alerts last seen before `now − window`. A sweep visits every entry, so it runs once per
+   * hour of event time; until then an expired entry is only skipped (it is outside every window).
+   */
   evict(now: Date | number): void {
     const cutoff = +now - this.windowMs;
+    if (cutoff - this.lastSweep < 3_600_000) return;
+    this.lastSweep = cutoff;
     for (const e of [...this.entries.values()]) if (e.lastSeenAt < cutoff) this.remove(e.alertId);
+  }
+
+  /** Files the entry under every day its span now covers (spans only grow while an entry lives). */
+  private register(e: Entry): void {
+    if (!Number.isFinite(e.firstSeenAt) || !(e.lastSeenAt >= e.firstSeenAt)) return;
+    const lo = Math.floor(e.firstSeenAt / DAY_MS);
+    const hi = Math.floor(e.lastSeenAt / DAY_MS);
+    for (let d = lo; d <= hi; d++) {
+      if (d >= e.dayLo && d <= e.dayHi) continue;
+      let set = this.byDay.get(d);
+      if (!set) this.byDay.set(d, (set = new Set()));
+      set.add(e);
+    }
+    e.dayLo = Number.isNaN(e.dayLo) ? lo : Math.min(e.dayLo, lo);
+    e.dayHi = Number.isNaN(e.dayHi) ? hi : Math.max(e.dayHi, hi);
+  }
+
+  private unregister(e: Entry): void {
+    if (Number.isNaN(e.dayLo)) return;
+    for (let d = e.dayLo; d <= e.dayHi; d++) {
+      const set = this.byDay.get(d);
+      if (!set) continue;
+      set.delete(e);
+      if (!set.size) this.byDay.delete(d);
+    }
   }
 }
 

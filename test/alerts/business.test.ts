@@ -88,3 +88,16 @@ describe('BusinessTracker', () => {
     expect(t.countFor('佳和超市')).toBe(0);
   });
 });
+
+describe('BusinessTracker bounds', () => {
+  it('tracks at most MAX_TRACKED_BUSINESSES business files, forgetting the oldest opened first', async () => {
+    const { MAX_TRACKED_BUSINESSES } = await import('../../src/alerts/business.ts');
+    const t = new BusinessTracker();
+    for (let i = 0; i <= MAX_TRACKED_BUSINESSES; i++) t.observe(complaint(i, `第${i}号小吃店`, 0));
+    expect(t.countFor('第0号小吃店')).toBe(0);
+    expect(t.countFor(`第${MAX_TRACKED_BUSINESSES}号小吃店`)).toBe(1);
+    // A file still held keeps counting to the threshold.
+    for (let k = 1; k < REPEAT_THRESHOLD; k++) t.observe(complaint(1_000_000 + k, `第${MAX_TRACKED_BUSINESSES}号小吃店`, k));
+    expect(t.observe(complaint(2_000_000, `第${MAX_TRACKED_BUSINESSES}号小吃店`, 3))?.count).toBe(REPEAT_THRESHOLD + 1);
+  });
+});

@@ -1,0 +1,77 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Alert, RawItem, ScoredItem } from '../../src/core/types.ts';
+import { alertFor } from '../../src/alerts/raise.ts';
+import { IncidentIndex, INCIDENT_WINDOW_MS, MAX_INDEXED_ALERTS } from '../../src/alerts/incidents.ts';
+import type { Processor } from '../../src/pipeline/process.ts';
+import { realProcessor } from './processor.ts';
+
+/**
+ * The merge index must stay flat in memory and in cost per report however many alerts a month
+ * brings: a report only meets alerts within the incident window of it (indexed by day), and the
+ * index holds at most MAX_INDEXED_ALERTS.
+ */
+let process: Processor;
+beforeAll(async () => {
+  process = await realProcessor();
+});
+
+const HOUR = 3_600_000;
+const T0 = Date.parse('2026-11-01T08:00:00+08:00');
+
+function report(i: number, at: number, body: string): ScoredItem {
+  const raw: RawItem = {
+    id: `r${i}`,
+    sourceId: 'jx-news',
+    kind: 'news',
+    title: '',
+    body,
+    url: `https://news.example.cn/${i}`,
+    publishedAt: new Date(at).toISOString(),
+    fetchedAt: new Date(at).toISOString(),
+    fields: {},
+  } as RawItem;
+  return process(raw);
+}
+
+const SCHOOL = '于都县贡江镇中心小学食堂供应午餐后，32名学生出现呕吐、腹痛症状，已送县人民医院救治，疑似食物中毒。';
+
+describe('IncidentIndex bounds', () => {
+  it('merges a near duplicate inside the window and not one a week later', () => {
+    const index = new IncidentIndex();
+    const first = report(1, T0, SCHOOL);
+    const a = alertFor(first, '蓝', new Date(T0))!;
+    expect(a).not.toBeNull();
+    index.add(a, first);
+    expect(index.candidates(report(2, T0 + 10 * HOUR, SCHOOL))[0]?.alertId).toBe(a.id);
+    expect(index.candidates(report(3, T0 + INCIDENT_WINDOW_MS - HOUR, SCHOOL))[0]?.alertId).toBe(a.id);
+    expect(index.candidates(report(4, T0 + 7 * 24 * HOUR, SCHOOL))).toEqual([]);
+    // Before the alert's first report counts too: the relation is symmetric in time.
+    expect(index.candidates(report(5, T0 - 20 * HOUR, SCHOOL))[0]?.alertId).toBe(a.id);
+  });
+
+  it('an alert whose reports span days is found from any day of its span', () => {
+    const index = new IncidentIndex();
+    const first = report(1, T0, SCHOOL);
+    const a = alertFor(first, '蓝', new Date(T0))!;
+    index.add(a, first);
+    const later = report(2, T0 + 60 * HOUR, SCHOOL);
+    index.add({ ...a, lastSeenAt: later.publishedAt } as Alert, later);
+    expect(index.candidates(report(3, T0 + 120 * HOUR, SCHOOL))[0]?.alertId).toBe(a.id);
+  });
+
+  it(`holds at most ${MAX_INDEXED_ALERTS} alerts, dropping the oldest indexed, and still merges into recent ones`, () => {
+    const index = new IncidentIndex();
+    const base = report(0, T0, SCHOOL);
+    const template = alertFor(base, '蓝', new Date(T0))!;
+    let last: Alert = template;
+    for (let i = 0; i < MAX_INDEXED_ALERTS + 500; i++) {
+      last = { ...template, id: `a${i}`, firstSeenAt: new Date(T0 + i * 1000).toISOString(), lastSeenAt: new Date(T0 + i * 1000).toISOString() };
+      index.add(last);
+    }
+    expect(index.size).toBe(MAX_INDEXED_ALERTS);
+    index.add(last, report(1, T0 + (MAX_INDEXED_ALERTS + 499) * 1000, SCHOOL));
+    const found = index.candidates(report(2, T0 + (MAX_INDEXED_ALERTS + 500) * 1000, SCHOOL));
+    expect(found[0]?.alertId).toBe(last.id);
+    expect(found.map((m) => m.alertId)).not.toContain('a0');
+  });
+});

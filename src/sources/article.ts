@@ -1,6 +1,5 @@
-import { Readability } from '@mozilla/readability';
+import { createRequire } from 'node:module';
 import * as cheerio from 'cheerio';
-import { parseHTML } from 'linkedom';
 import type { RawItem } from '../core/types.ts';
 import { decodeBytes, charsetOf } from './encoding.ts';
 import { SentinelError } from '../core/errors.ts';
@@ -8,6 +7,16 @@ import { guardedFetch } from './fetch.ts';
 import { htmlToText, MAX_BODY_CHARS } from './html-text.ts';
 import type { RobotsCache } from './robots.ts';
 import type { SourceContext } from './source.ts';
+
+// Readability and a DOM (about 30 MB) are needed only for pages without a known article container:
+// loaded on first use, so a pipeline of feeds and hotline files never carries them.
+const requireLazy = createRequire(import.meta.url);
+let readability: { parseHTML: typeof import('linkedom').parseHTML; Readability: typeof import('@mozilla/readability').Readability } | null = null;
+const loadReadability = () =>
+  (readability ??= {
+    parseHTML: (requireLazy('linkedom') as typeof import('linkedom')).parseHTML,
+    Readability: (requireLazy('@mozilla/readability') as typeof import('@mozilla/readability')).Readability,
+  });
 
 export const HTML_ACCEPT = 'text/html, application/xhtml+xml;q=0.9, */*;q=0.5';
 
@@ -62,6 +71,7 @@ export function extractMainText(html: string, selector?: string): Extracted {
     if (text.length >= 20) return { text: cap(text), by: 'cms' };
   }
   try {
+    const { parseHTML, Readability } = loadReadability();
     const { document } = parseHTML($.html());
     // Readability's types want a DOM Document; linkedom's is structurally close enough for it.
     const article = new Readability(document as unknown as Document, { maxElemsToParse: 50_000 }).parse();

@@ -149,6 +149,11 @@ export class Accounts {
     return (this.db.prepare('SELECT * FROM desk_users ORDER BY name').all() as UserRow[]).map(toUser);
   }
 
+  /** Whether a user of that name exists (for logs that may name known users only). */
+  hasUser(name: string): boolean {
+    return typeof name === 'string' && this.getUserRow(name.trim()) !== undefined;
+  }
+
   private getUserRow(name: string): UserRow | undefined {
     return this.db.prepare('SELECT * FROM desk_users WHERE name = ?').get(name) as UserRow | undefined;
   }

@@ -38,7 +38,8 @@ export function registerAuthRoutes(app: FastifyInstance, deps: DeskDeps, opts: D
     if (!user) {
       const cur = f && now - f.since < FAILURE_WINDOW_MS ? f : { n: 0, since: now };
       failures.set(name, { n: cur.n + 1, since: cur.since });
-      req.log.warn({ name }, 'desk login failed');
+      // An unknown name is often a password typed into the name field: never log it.
+      req.log.warn(accounts.hasUser(name) ? { name } : { name: null, unknownUser: true }, 'desk login failed');
       return reply.code(401).send({ error: '用户名或密码错误' });
     }
     failures.delete(name);

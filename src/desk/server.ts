@@ -1,5 +1,6 @@
+import type { Socket } from 'node:net';
 import Fastify from 'fastify';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
 import type { DeskDeps, DeskOptions } from './deps.ts';
 import { registerApi } from './api.ts';
 import { registerUi } from './static.ts';
@@ -24,9 +25,91 @@ export function registeredRoutes(app: FastifyInstance): { method: string; url: s
   return [...(ROUTES.get(app) ?? [])];
 }
 
+/**
+ * How long and how much the desk's HTTP server lets one connection take. Node and Fastify leave
+ * most of these off (no request timeout, no socket timeout, a headers deadline checked only every
+ * 30 s), so one client trickling a header line or a body byte at a time could hold a socket for
+ * ever, and a few hundred such clients hold every file descriptor the desk has.
+ */
+export interface HttpLimits {
+  /** Every header of a request must have arrived within this (slowloris). Real clients send them in one packet. */
+  headersTimeoutMs: number;
+  /**
+   * The whole request, headers and body, within this. The largest body is a 2 MiB push batch
+   * (PUSH_BODY_LIMIT): 60 s still lets it through a county line of ~300 kbit/s. It ends when the
+   * request has been read, so long answers (the live stream, an export) are not cut by it.
+   */
+  requestTimeoutMs: number;
+  /**
+   * A socket on which neither side sent anything for this long is closed: a client that stops
+   * sending mid-request, or stops reading a reply. The live stream pings every 15 s, well inside.
+   */
+  idleTimeoutMs: number;
+  /**
+   * An idle keep-alive connection is kept this long between requests. Longer than the 60 s a
+   * reverse proxy (nginx, a load balancer) keeps its upstream connections, so the proxy always
+   * closes first and never sends a request on a socket the desk is closing.
+   */
+  keepAliveTimeoutMs: number;
+  /** Request line plus headers at most this large, else 431. Node's default, set so it cannot drift. */
+  maxHeaderBytes: number;
+  /** How often Node looks for requests past the two deadlines above; a slow client may overrun them by this much. */
+  checkIntervalMs: number;
+}
+
+export const HTTP_LIMITS: Readonly<HttpLimits> = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
+  idleTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 65_000,
+  maxHeaderBytes: 16 * 1024,
+  checkIntervalMs: 1_000,
+};
+
+/** A body this large is refused with 413 unless its route allows more (the push API). */
+export const BODY_LIMIT = 64 * 1024;
+
+export interface DeskServerOptions extends DeskOptions {
+  /** Overrides of HTTP_LIMITS (tests use short ones). */
+  limits?: Partial<HttpLimits>;
+  /**
+   * A pino logger for the desk's request and error logs. Without it (and without `logger: true`)
+   * the desk logs nothing, not even its 500s.
+   */
+  log?: FastifyBaseLogger;
+}
+
 /** Builds the desk without listening, for app.inject() in tests and for embedding. */
-export function buildDesk(deps: DeskDeps, opts: DeskOptions = {}): FastifyInstance {
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 64 * 1024 });
+export function buildDesk(deps: DeskDeps, opts: DeskServerOptions = {}): FastifyInstance {
+  const limits = { ...HTTP_LIMITS, ...opts.limits };
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) throw new Error('desk limits: headersTimeoutMs must not exceed requestTimeoutMs');
+  const app = Fastify({
+    ...(opts.log ? { loggerInstance: opts.log } : { logger: opts.logger ?? false }),
+    bodyLimit: BODY_LIMIT,
+    connectionTimeout: limits.idleTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // Fastify has no option for the headers deadline, the header size or the check interval;
+    // requestTimeout is repeated here because Node checks headersTimeout against it on creation.
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      maxHeaderSize: limits.maxHeaderBytes,
+      connectionsCheckingInterval: limits.checkIntervalMs,
+    },
+  });
+  // A socket that never sent a byte (a browser's speculative preconnect, a client that gave up
+  // before writing) is not idle to Node: close() would wait for its idle timeout. Nothing is
+  // lost by dropping such sockets when the desk stops.
+  const sockets = new Set<Socket>();
+  app.server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
+  app.addHook('preClose', async () => {
+    for (const s of sockets) if (s.bytesRead === 0) s.destroy();
+  });
+
   const routes: { method: string; url: string }[] = [];
   ROUTES.set(app, routes);
   app.addHook('onRoute', (r) => {
@@ -94,7 +177,7 @@ export function buildDesk(deps: DeskDeps, opts: DeskOptions = {}): FastifyInstan
 /** Builds the desk and listens; `url` is where the page is (e.g. http://127.0.0.1:8080). */
 export async function startDesk(
   deps: DeskDeps,
-  opts: DeskOptions = {},
+  opts: DeskServerOptions = {},
 ): Promise<{ url: string; app: FastifyInstance; close(): Promise<void> }> {
   const app = buildDesk(deps, opts);
   const url = await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 8080 });

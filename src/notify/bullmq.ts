@@ -5,6 +5,7 @@ import { DeferDelivery, PermanentDeliveryError } from './queue.ts';
 import { digestIdFor } from './outbox.ts';
 import { jobIdFor } from './bullmq/ids.ts';
 import { BACKOFF_TYPE, backoffDelay } from './bullmq/backoff.ts';
+import { safeSpec } from './redact.ts';
 
 export interface BullmqQueueOptions {
   /** `redis://[user:pass@]host:port[/db]` (or rediss://), without query options. */
@@ -47,22 +48,24 @@ export interface SentinelKeys {
 }
 
 export function parseRedisSpec(spec: string, source = 'SENTINEL_QUEUE'): { url: string; prefix: string } {
+  // a Redis password in the URL must not reach the start-up error and the logs
+  const shown = safeSpec(spec);
   let u: URL;
   try {
     u = new URL(spec);
   } catch {
-    throw new Error(`${source}=${spec}: not a URL; expected redis://host:6379`);
+    throw new Error(`${source}=${shown}: not a URL; expected redis://host:6379`);
   }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error(`${source}=${spec}: expected redis:// or rediss://`);
-  if (!u.hostname) throw new Error(`${source}=${spec}: no host; expected redis://host:6379`);
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error(`${source}=${shown}: expected redis:// or rediss://`);
+  if (!u.hostname) throw new Error(`${source}=${shown}: no host; expected redis://host:6379`);
   if (u.pathname && u.pathname !== '/' && !/^\/\d{1,2}$/.test(u.pathname)) {
-    throw new Error(`${source}=${spec}: path '${u.pathname}' must be a database number such as /0`);
+    throw new Error(`${source}=${shown}: path '${u.pathname}' must be a database number such as /0`);
   }
   for (const k of u.searchParams.keys()) {
-    if (k !== 'prefix') throw new Error(`${source}=${spec}: unknown option '${k}'; only 'prefix' is understood`);
+    if (k !== 'prefix') throw new Error(`${source}=${shown}: unknown option '${k}'; only 'prefix' is understood`);
   }
   const prefix = u.searchParams.get('prefix') ?? 'sentinel';
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(prefix)) throw new Error(`${source}=${spec}: prefix '${prefix}': only letters, digits, ".", "_" and "-"`);
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(prefix)) throw new Error(`${source}=${shown}: prefix '${prefix}': only letters, digits, ".", "_" and "-"`);
   // ioredis reads query parameters as client options; ours are not for it.
   u.search = '';
   return { url: u.toString(), prefix };

@@ -1,6 +1,7 @@
 import type { Queue } from './queue.ts';
 import { acquireDatabase } from '../store/sqlite-db.ts';
 import { OutboxQueue } from './outbox.ts';
+import { safeSpec } from './redact.ts';
 
 /** Picks the queue engine from `SENTINEL_QUEUE` (or `--queue`): unset = SQLite outbox; `redis://host:6379` = BullMQ. */
 export async function createQueue(spec: string | undefined, dbPath: string): Promise<Queue> {
@@ -10,5 +11,5 @@ export async function createQueue(spec: string | undefined, dbPath: string): Pro
     const { BullmqQueue } = await import('./bullmq.ts');
     return BullmqQueue.fromSpec(spec);
   }
-  throw new Error(`SENTINEL_QUEUE=${spec}: unknown queue; expected unset (embedded) or redis://host:6379`);
+  throw new Error(`SENTINEL_QUEUE=${safeSpec(spec)}: unknown queue; expected unset (embedded) or redis://host:6379`);
 }

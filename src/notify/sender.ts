@@ -12,6 +12,7 @@ import * as dingtalk from './formats/dingtalk.ts';
 import * as wecom from './formats/wecom.ts';
 import * as feishu from './formats/feishu.ts';
 import { SlidingWindowLimiter } from './ratelimit.ts';
+import { redact, urlSecrets } from './redact.ts';
 
 /** Robots cap messages per minute; other endpoints are not limited here. */
 const ROBOT_KINDS = new Set(['dingtalk', 'wecom', 'feishu']);
@@ -100,7 +101,7 @@ export function createSender(d: SenderDeps): Sender {
     }
   };
 
-  const post = async (channel: string, t: Target, req: RenderedMessage): Promise<number> => {
+  const postOnce = async (channel: string, t: Target, req: RenderedMessage): Promise<number> => {
     let res: Response;
     try {
       res = await fetch(req.url, {
@@ -111,7 +112,10 @@ export function createSender(d: SenderDeps): Sender {
         signal: AbortSignal.timeout(d.timeoutMs ?? 10_000),
       });
     } catch (err) {
-      throw new Error(`POST ${channel}: ${(err as Error).message}`);
+      // "fetch failed" alone tells the desk nothing; the cause says refused, not found, timed out
+      const cause = (err as Error & { cause?: unknown }).cause;
+      const why = cause instanceof Error && cause.message ? ` (${cause.message})` : '';
+      throw new Error(`POST ${channel}: ${(err as Error).message}${why}`);
     }
     const text = await res.text().catch(() => '');
     if (!res.ok) {
@@ -121,6 +125,21 @@ export function createSender(d: SenderDeps): Sender {
     }
     if (ROBOT_KINDS.has(t.kind)) checkRobotReply(channel, text);
     return res.status;
+  };
+
+  /**
+   * Every error leaving here is stored with the delivery and shown on the alert page (county
+   * offices too) and in the queue, so it is stripped of the channel's secret and the tokens of its
+   * URL: Node quotes a URL it cannot use whole, and a receiver's reply is anybody's text.
+   */
+  const post = async (channel: string, t: Target, req: RenderedMessage): Promise<number> => {
+    try {
+      return await postOnce(channel, t, req);
+    } catch (err) {
+      const secrets = [t.secret, ...urlSecrets(t.url), ...urlSecrets(req.url)];
+      const msg = redact(err instanceof Error ? err.message : String(err), secrets);
+      throw err instanceof PermanentDeliveryError ? new PermanentDeliveryError(msg) : new Error(msg);
+    }
   };
 
   const alertOf = async (id: string): Promise<Alert> => {

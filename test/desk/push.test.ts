@@ -124,14 +124,20 @@ describe('push API limits and failures', () => {
     token = accounts.createToken('sender', 'push').token;
   });
 
-  it('answers 429 with Retry-After when a sender floods', async () => {
-    const app = buildDesk(deps({ accounts, pushRate: { max: 2, windowMs: 60_000 }, ingestComplaints: async () => ({ fresh: 1, duplicates: 0, freshIds: [] }) }) as never);
+  it('answers 429 with Retry-After when a sender floods, before anything reaches the bus', async () => {
+    let ingested = 0;
+    const ingestComplaints = async () => (ingested++, { fresh: 1, duplicates: 0, freshIds: [] });
+    const app = buildDesk(deps({ accounts, pushRate: { max: 2, windowMs: 60_000 }, ingestComplaints }) as never);
     const send = () => app.inject({ method: 'POST', url: '/api/v1/complaints', headers: { authorization: `Bearer ${token}` }, payload: record(1) });
     expect((await send()).statusCode).toBe(200);
     expect((await send()).statusCode).toBe(200);
     const third = await send();
     expect(third.statusCode).toBe(429);
-    expect(Number(third.headers['retry-after'])).toBeGreaterThan(0);
+    const wait = Number(third.headers['retry-after']);
+    expect(wait).toBeGreaterThan(0);
+    expect(wait).toBeLessThanOrEqual(60);
+    expect(third.json()).toEqual({ error: 'too many requests', retryAfterSeconds: wait });
+    expect(ingested).toBe(2);
   });
 
   it('answers 503 (never a success) when the records could not be stored', async () => {

@@ -1,3 +1,4 @@
+import { safeSpec } from '../core/redact.ts';
 import type { Bus } from './bus.ts';
 import { acquireDatabase } from '../store/sqlite-db.ts';
 import { SqliteLogBus } from './sqlite-log.ts';
@@ -13,5 +14,5 @@ export async function createBus(spec: string | undefined, dbPath: string): Promi
     const { KafkaBus } = await import('./kafka.ts');
     return KafkaBus.fromSpec(spec);
   }
-  throw new Error(`SENTINEL_BUS=${spec}: unknown bus; expected unset (embedded) or kafka://host:9092[,host:9092]`);
+  throw new Error(`SENTINEL_BUS=${safeSpec(spec)}: unknown bus; expected unset (embedded) or kafka://host:9092[,host:9092]`);
 }

@@ -5,7 +5,7 @@ import { DeferDelivery, PermanentDeliveryError } from './queue.ts';
 import { digestIdFor } from './outbox.ts';
 import { jobIdFor } from './bullmq/ids.ts';
 import { BACKOFF_TYPE, backoffDelay } from './bullmq/backoff.ts';
-import { safeSpec } from './redact.ts';
+import { safeSpec } from '../core/redact.ts';
 
 export interface BullmqQueueOptions {
   /** `redis://[user:pass@]host:port[/db]` (or rediss://), without query options. */

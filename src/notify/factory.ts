@@ -1,7 +1,7 @@
 import type { Queue } from './queue.ts';
 import { acquireDatabase } from '../store/sqlite-db.ts';
 import { OutboxQueue } from './outbox.ts';
-import { safeSpec } from './redact.ts';
+import { safeSpec } from '../core/redact.ts';
 
 /** Picks the queue engine from `SENTINEL_QUEUE` (or `--queue`): unset = SQLite outbox; `redis://host:6379` = BullMQ. */
 export async function createQueue(spec: string | undefined, dbPath: string): Promise<Queue> {

@@ -12,7 +12,7 @@ import * as dingtalk from './formats/dingtalk.ts';
 import * as wecom from './formats/wecom.ts';
 import * as feishu from './formats/feishu.ts';
 import { SlidingWindowLimiter } from './ratelimit.ts';
-import { redact, urlSecrets } from './redact.ts';
+import { redact, urlSecrets } from '../core/redact.ts';
 
 /** Robots cap messages per minute; other endpoints are not limited here. */
 const ROBOT_KINDS = new Set(['dingtalk', 'wecom', 'feishu']);

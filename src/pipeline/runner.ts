@@ -355,7 +355,13 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
         silences,
         channels: { list: () => listChannels(routes, channels), sendTest: sender.sendTest },
       },
-      { host: opts.host ?? '127.0.0.1', port: opts.port ?? 8080, secureCookies: opts.secureCookies ?? false },
+      {
+        host: opts.host ?? '127.0.0.1',
+        port: opts.port ?? 8080,
+        secureCookies: opts.secureCookies ?? false,
+        // Warnings and errors only: a request line per SSE reconnect and static file is noise on a duty machine.
+        log: log.child({ component: 'desk' }, { level: log.levelVal > 40 ? log.level : 'warn' }),
+      },
     );
     log.info({ url: desk.url }, 'duty desk listening');
   }

@@ -1,3 +1,4 @@
+import { safeSpec } from '../core/redact.ts';
 import { resolve } from 'node:path';
 import type { Store } from './store.ts';
 import { acquireDatabase } from './sqlite-db.ts';
@@ -15,7 +16,7 @@ export async function createStore(
   if (!spec) return new SqliteStore(acquireDatabase(dbPath), { tokenize });
   if (spec.startsWith('sqlite:')) {
     const path = spec.slice('sqlite:'.length);
-    if (!path) throw new Error(`SENTINEL_STORE=${spec}: sqlite: needs a file path, e.g. sqlite:data/store.db`);
+    if (!path) throw new Error(`SENTINEL_STORE=${safeSpec(spec)}: sqlite: needs a file path, e.g. sqlite:data/store.db`);
     return new SqliteStore(acquireDatabase(resolve(path)), { tokenize });
   }
   if (/^https?:\/\//.test(spec)) {
@@ -24,5 +25,5 @@ export async function createStore(
     // indices are set up on first use (or the first /healthz ping), not here
     return ElasticsearchStore.fromSpec(spec, tokenize);
   }
-  throw new Error(`SENTINEL_STORE=${spec}: unknown store; expected unset, sqlite:PATH or http(s)://es-host:9200`);
+  throw new Error(`SENTINEL_STORE=${safeSpec(spec)}: unknown store; expected unset, sqlite:PATH or http(s)://es-host:9200`);
 }

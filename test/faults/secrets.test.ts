@@ -15,7 +15,7 @@ import { verifyStandardWebhook } from '../../src/notify/formats/generic.ts';
 import { dingtalkSign } from '../../src/notify/formats/dingtalk.ts';
 import { parseRedisSpec } from '../../src/notify/bullmq.ts';
 import { createQueue } from '../../src/notify/factory.ts';
-import { redact, urlSecrets } from '../../src/notify/redact.ts';
+import { redact, urlSecrets } from '../../src/core/redact.ts';
 import { tempDir, eventually } from '../helpers/tmp.ts';
 import { RULES } from './helpers.ts';
 

@@ -68,30 +68,142 @@ function within(code: string, ancestor: string): boolean {
   return false;
 }
 
-function scan(text: string, idx: RegionIndex): Mention[] {
-  const out: Mention[] = [];
-  for (let i = 0; i < text.length; ) {
-    const ch = text[i]!;
-    const blocked = idx.blockedByFirstChar.get(ch);
-    if (blocked) {
-      const phrase = blocked.find((w) => text.startsWith(w, i));
-      if (phrase) {
-        i += phrase.length;
-        continue;
-      }
+/**
+ * Every alias and blocked phrase in one trie over UTF-16 code units, so the scan walks the text
+ * once instead of trying each name that starts with the current character. Node 0 is "none".
+ * Edges below the first character live in an open-addressing table of typed arrays: most walks end
+ * at the second character, on an empty slot.
+ */
+interface NameTrie {
+  /** Code unit → node for words starting with it. */
+  root: Int32Array;
+  /** Edge table: slot → parent node (0: empty), code unit, child node. */
+  edgeParent: Int32Array;
+  edgeCode: Uint16Array;
+  edgeChild: Int32Array;
+  /** Alias ending at a node, with its candidates. */
+  alias: (string | undefined)[];
+  candidates: (Candidate[] | undefined)[];
+  /** A blocked phrase ends at the node. */
+  blocked: boolean[];
+}
+
+const edgeSlot = (parent: number, code: number, mask: number) => (Math.imul(parent, 0x9e3779b1) ^ Math.imul(code, 0x85ebca6b)) & mask;
+
+function child(t: NameTrie, parent: number, code: number): number {
+  const mask = t.edgeParent.length - 1;
+  for (let at = edgeSlot(parent, code, mask); ; at = (at + 1) & mask) {
+    const p = t.edgeParent[at]!;
+    if (p === 0) return 0;
+    if (p === parent && t.edgeCode[at] === code) return t.edgeChild[at]!;
+  }
+}
+
+const tries = new WeakMap<RegionIndex, NameTrie>();
+
+function trieOf(idx: RegionIndex): NameTrie {
+  const cached = tries.get(idx);
+  if (cached) return cached;
+  const root = new Int32Array(0x10000);
+  const edges = new Map<number, number>();
+  const alias: (string | undefined)[] = [undefined];
+  const candidates: (Candidate[] | undefined)[] = [undefined];
+  const blocked: boolean[] = [false];
+  const newNode = () => {
+    candidates.push(undefined);
+    blocked.push(false);
+    return alias.push(undefined) - 1;
+  };
+  const insert = (word: string): number => {
+    let node = root[word.charCodeAt(0)] || (root[word.charCodeAt(0)] = newNode());
+    for (let i = 1; i < word.length; i++) {
+      const key = node * 0x10000 + word.charCodeAt(i);
+      let next = edges.get(key);
+      if (next === undefined) edges.set(key, (next = newNode()));
+      node = next;
     }
-    const names = idx.byFirstChar.get(ch);
-    const hit = names?.find((n) => text.startsWith(n, i));
-    if (!hit) {
+    return node;
+  };
+  for (const list of idx.byFirstChar.values()) {
+    for (const name of list) {
+      const node = insert(name);
+      alias[node] = name;
+      candidates[node] = idx.aliases.get(name)!;
+    }
+  }
+  for (const list of idx.blockedByFirstChar.values()) for (const phrase of list) blocked[insert(phrase)] = true;
+  // At most a quarter full, so a missing edge is found empty within a probe or two.
+  let size = 1024;
+  while (size < 4 * edges.size) size *= 2;
+  const t: NameTrie = {
+    root,
+    edgeParent: new Int32Array(size),
+    edgeCode: new Uint16Array(size),
+    edgeChild: new Int32Array(size),
+    alias,
+    candidates,
+    blocked,
+  };
+  for (const [key, node] of edges) {
+    const parent = Math.floor(key / 0x10000);
+    const code = key % 0x10000;
+    let at = edgeSlot(parent, code, size - 1);
+    while (t.edgeParent[at] !== 0) at = (at + 1) & (size - 1);
+    t.edgeParent[at] = parent;
+    t.edgeCode[at] = code;
+    t.edgeChild[at] = node;
+  }
+  tries.set(idx, t);
+  return t;
+}
+
+/**
+ * Left to right: a blocked phrase starting here is skipped whole (its longest); otherwise the
+ * longest alias starting here is a mention unless the text goes on as a street or a town.
+ */
+function scan(text: string, idx: RegionIndex): Mention[] {
+  const t = trieOf(idx);
+  const { root, alias, candidates, blocked } = t;
+  const out: Mention[] = [];
+  const n = text.length;
+  for (let i = 0; i < n; ) {
+    let node = root[text.charCodeAt(i)]!;
+    if (!node) {
       i++;
       continue;
     }
-    const end = i + hit.length;
-    const candidates = idx.aliases.get(hit)!;
-    if (!notAMention(text, end, candidates[0]!.full, idx)) out.push({ start: i, end, candidates });
-    i = end;
+    let blockedEnd = 0;
+    let nameEnd = 0;
+    let nameNode = 0;
+    for (let j = i + 1; node; j++) {
+      if (blocked[node]) blockedEnd = j;
+      if (alias[node] !== undefined) {
+        nameEnd = j;
+        nameNode = node;
+      }
+      node = j < n ? child(t, node, text.charCodeAt(j)) : 0;
+    }
+    if (blockedEnd) {
+      i = blockedEnd;
+      continue;
+    }
+    if (!nameEnd) {
+      i++;
+      continue;
+    }
+    const cands = candidates[nameNode]!;
+    if (!notAMention(text, nameEnd, cands[0]!.full, idx)) out.push({ start: i, end: nameEnd, candidates: cands });
+    i = nameEnd;
   }
   return out;
+}
+
+/**
+ * The place names a text mentions, left to right, before they are resolved to codes: what
+ * `extract` starts from (exported for tests and highlighting).
+ */
+export function findPlaceNames(text: string): { start: number; end: number; name: string }[] {
+  return scan(text, regionIndex()).map((m) => ({ start: m.start, end: m.end, name: text.slice(m.start, m.end) }));
 }
 
 /** The single candidate at the highest level (province over city over county), if there is one. */

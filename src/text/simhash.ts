@@ -25,43 +25,232 @@ export function jiebaIdf(token: string): number {
   return idfTable.get(token) ?? UNKNOWN_IDF;
 }
 
-/** Two independent 32-bit FNV-1a variants give the 64 bits without BigInt in the hot loop. */
-function hash64(s: string): [number, number] {
-  let h1 = 0x811c9dc5;
-  let h2 = 0x01000193 ^ 0x5bd1e995;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x01000193);
-    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-    h2 ^= h2 >>> 15;
-  }
-  // final avalanche so short tokens spread over all bits
-  h1 ^= h1 >>> 16; h1 = Math.imul(h1, 0x85ebca6b); h1 ^= h1 >>> 13;
-  h2 ^= h2 >>> 16; h2 = Math.imul(h2, 0xc2b2ae35); h2 ^= h2 >>> 16;
-  return [h1 >>> 0, h2 >>> 0];
+/*
+ * jieba's IDF table is large (hundreds of thousands of words), so each lookup is a few cache
+ * misses; the words of news items repeat. A small direct-mapped cache keyed by the token's hash
+ * keeps the recent ones close. Only for jiebaIdf, which is a pure table lookup: any other idf
+ * function is called exactly as before.
+ */
+const IDF_CACHE_SIZE = 1 << 14;
+const idfCacheToken: (string | undefined)[] = new Array<string | undefined>(IDF_CACHE_SIZE).fill(undefined);
+const idfCacheHi = new Int32Array(IDF_CACHE_SIZE);
+const idfCacheLo = new Int32Array(IDF_CACHE_SIZE);
+const idfCacheValue = new Float64Array(IDF_CACHE_SIZE);
+
+function cachedJiebaIdf(token: string, h1: number, h2: number): number {
+  // A long token may be a slice that would keep its whole source text alive in the cache.
+  if (token.length > 12) return jiebaIdf(token);
+  const at = (h1 ^ Math.imul(h2, 0x9e3779b1)) & (IDF_CACHE_SIZE - 1);
+  if (idfCacheHi[at] === h1 && idfCacheLo[at] === h2 && idfCacheToken[at] === token) return idfCacheValue[at]!;
+  const value = jiebaIdf(token);
+  idfCacheToken[at] = token;
+  idfCacheHi[at] = h1;
+  idfCacheLo[at] = h2;
+  idfCacheValue[at] = value;
+  return value;
 }
 
-const NUMERIC = /^[\d.,%]+$/;
+/*
+ * Per-call scratch, reused so that hashing an item allocates (almost) nothing: an open-addressing
+ * table from token to its slot in first-seen order, keyed by the token's own 64-bit hash, and the
+ * 64 weight accumulators. Taken while in use, so an idf callback that itself calls simhash gets a
+ * fresh one.
+ */
+interface Scratch {
+  /** Open-addressing table: slot + 1 of the token there, valid when its stamp is the call's. */
+  table: Int32Array;
+  stamps: Uint32Array;
+  stamp: number;
+  /** Distinct tokens in first-seen order (cleared after each call). */
+  tokens: (string | undefined)[];
+  counts: Int32Array;
+  hi: Int32Array;
+  lo: Int32Array;
+  /** Weight of each distinct token. */
+  w: Float64Array;
+  /** 16 four-bit slices of the hash × 16 values: the weight summed per slice value. */
+  buckets: Float64Array;
+}
+let spare: Scratch | null = null;
 
-export function simhash(tokens: readonly string[], idf: (token: string) => number = jiebaIdf): string {
-  const tf = new Map<string, number>();
-  // Figures are what reposts edit most (32名 → 30余名) and say least about which story it is.
-  for (const t of tokens) if (!NUMERIC.test(t)) tf.set(t, (tf.get(t) ?? 0) + 1);
-  const v = new Float64Array(64);
-  for (const [tok, n] of tf) {
-    const w = n * idf(tok);
-    const [hi, lo] = hash64(tok);
-    for (let b = 0; b < 32; b++) {
-      v[b] += (hi >>> b) & 1 ? w : -w;
-      v[32 + b] += (lo >>> b) & 1 ? w : -w;
-    }
+function scratchFor(n: number): Scratch {
+  const s: Scratch = spare ?? {
+    table: new Int32Array(0),
+    stamps: new Uint32Array(0),
+    stamp: 0,
+    tokens: [],
+    counts: new Int32Array(0),
+    hi: new Int32Array(0),
+    lo: new Int32Array(0),
+    w: new Float64Array(0),
+    buckets: new Float64Array(256),
+  };
+  spare = null;
+  // A table at most half full keeps probe runs short.
+  let size = s.table.length || 256;
+  while (size < 2 * n) size *= 2;
+  if (size !== s.table.length) {
+    s.table = new Int32Array(size);
+    s.stamps = new Uint32Array(size);
   }
+  if (s.counts.length < n) {
+    s.counts = new Int32Array(n);
+    s.hi = new Int32Array(n);
+    s.lo = new Int32Array(n);
+    s.w = new Float64Array(n);
+  }
+  s.stamp = (s.stamp + 1) >>> 0;
+  if (s.stamp === 0) {
+    s.stamps.fill(0);
+    s.stamp = 1;
+  }
+  return s;
+}
+
+/** Figures (digits, '.', ',', '%' only) are what reposts edit most (32名 → 30余名) and say least about which story it is. */
+function isNumeric(t: string): boolean {
+  if (!t) return false;
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x2c || c === 0x25)) return false;
+  }
+  return true;
+}
+
+/** SimHash's sum for bit `b` (0–31 the first hash, 32–63 the second), one distinct token after another. */
+function exactSum(s: Scratch, n: number, b: number): number {
+  const words = b < 32 ? s.hi : s.lo;
+  const shift = b & 31;
+  const w = s.w;
+  let v = 0;
+  for (let k = 0; k < n; k++) v += (words[k]! >>> shift) & 1 ? w[k]! : -w[k]!;
+  return v;
+}
+
+// Below this many distinct tokens, 64 additions per token cost less than the buckets' 1,024.
+const BUCKET_MIN_TOKENS = 24;
+
+/**
+ * The 64 bits: bit b is set when its sum, added in exactly SimHash's order (exactSum), is
+ * positive. Doing those 64 additions per distinct token was most of the cost. Instead each token
+ * adds its weight once per four-bit slice of its hash (16 additions), and a bit's sum is read from
+ * its slice's 16 buckets. Floating-point rounding makes that a different number than SimHash's, but
+ * each differs from the exact real sum by at most γ(n + 15)·Σ|w| (any order of adding n terms,
+ * γ(m) = m·2⁻⁵³/(1 − m·2⁻⁵³)), so when the bucket sum is further than twice that from zero both
+ * have its sign; the threshold below is four times wider still. Bits closer to zero (sums that
+ * cancel) are added in SimHash's order.
+ */
+function signBits(s: Scratch, n: number): { hi: number; lo: number } {
+  const { w, hi: his, lo: los, buckets } = s;
+  let absSum = 0;
+  for (let k = 0; k < n; k++) absSum += Math.abs(w[k]!);
   let hi = 0;
   let lo = 0;
-  for (let b = 0; b < 32; b++) {
-    if (v[b]! > 0) hi |= 1 << b;
-    if (v[32 + b]! > 0) lo |= 1 << b;
+  // Also for non-finite weights, and sums so small or large that the threshold itself would round.
+  if (n < BUCKET_MIN_TOKENS || !(absSum >= 2 ** -960 && absSum <= 2 ** 1000)) {
+    for (let b = 0; b < 32; b++) {
+      if (exactSum(s, n, b) > 0) hi |= 1 << b;
+      if (exactSum(s, n, b + 32) > 0) lo |= 1 << b;
+    }
+    return { hi, lo };
   }
+  buckets.fill(0);
+  for (let k = 0; k < n; k++) {
+    const wk = w[k]!;
+    const h = his[k]!;
+    const l = los[k]!;
+    buckets[h & 15] += wk;
+    buckets[16 + ((h >>> 4) & 15)] += wk;
+    buckets[32 + ((h >>> 8) & 15)] += wk;
+    buckets[48 + ((h >>> 12) & 15)] += wk;
+    buckets[64 + ((h >>> 16) & 15)] += wk;
+    buckets[80 + ((h >>> 20) & 15)] += wk;
+    buckets[96 + ((h >>> 24) & 15)] += wk;
+    buckets[112 + (h >>> 28)] += wk;
+    buckets[128 + (l & 15)] += wk;
+    buckets[144 + ((l >>> 4) & 15)] += wk;
+    buckets[160 + ((l >>> 8) & 15)] += wk;
+    buckets[176 + ((l >>> 12) & 15)] += wk;
+    buckets[192 + ((l >>> 16) & 15)] += wk;
+    buckets[208 + ((l >>> 20) & 15)] += wk;
+    buckets[224 + ((l >>> 24) & 15)] += wk;
+    buckets[240 + (l >>> 28)] += wk;
+  }
+  const threshold = absSum * (n + 16) * 2 ** -50;
+  const bit = (b: number, d: number): number => (d > threshold || (d >= -threshold && exactSum(s, n, b) > 0) ? 1 << (b & 31) : 0);
+  // Slice p holds bits 4p–4p+3 (0–31 the first hash, 32–63 the second); bucket x of a slice adds
+  // to bit j when bit j of x is set and takes away when not.
+  for (let p = 0; p < 16; p++) {
+    const o = p * 16;
+    let d0 = 0;
+    let d1 = 0;
+    let d2 = 0;
+    let d3 = 0;
+    for (let x = 0; x < 16; x++) {
+      const v = buckets[o + x]!;
+      d0 += x & 1 ? v : -v;
+      d1 += x & 2 ? v : -v;
+      d2 += x & 4 ? v : -v;
+      d3 += x & 8 ? v : -v;
+    }
+    const bits = bit(4 * p, d0) | bit(4 * p + 1, d1) | bit(4 * p + 2, d2) | bit(4 * p + 3, d3);
+    if (p < 8) hi |= bits;
+    else lo |= bits;
+  }
+  return { hi, lo };
+}
+
+/**
+ * Each distinct token (figures left out) weighs its count × idf, in first-seen order. Its 64 bits
+ * come from two independent 32-bit FNV-1a variants (no BigInt in the hot loop); each bit adds the
+ * weight to its sum when set and takes it away when not, and the SimHash bit is set when the sum
+ * is positive.
+ */
+export function simhash(tokens: readonly string[], idf: (token: string) => number = jiebaIdf): string {
+  const s = scratchFor(tokens.length);
+  const { table, stamps, stamp, counts, hi: his, lo: los, w, tokens: seen } = s;
+  const mask = table.length - 1;
+  let n = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (isNumeric(t)) continue;
+    let h1 = 0x811c9dc5;
+    let h2 = 0x01000193 ^ 0x5bd1e995;
+    for (let j = 0; j < t.length; j++) {
+      const c = t.charCodeAt(j);
+      h1 = Math.imul(h1 ^ c, 0x01000193);
+      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+      h2 ^= h2 >>> 15;
+    }
+    // final avalanche so short tokens spread over all bits
+    h1 ^= h1 >>> 16; h1 = Math.imul(h1, 0x85ebca6b); h1 ^= h1 >>> 13;
+    h2 ^= h2 >>> 16; h2 = Math.imul(h2, 0xc2b2ae35); h2 ^= h2 >>> 16;
+    let at = (h1 ^ h2) & mask;
+    for (;;) {
+      if (stamps[at] !== stamp) {
+        stamps[at] = stamp;
+        table[at] = n + 1;
+        seen[n] = t;
+        counts[n] = 1;
+        his[n] = h1;
+        los[n] = h2;
+        n++;
+        break;
+      }
+      const k = table[at]! - 1;
+      if (his[k] === h1 && los[k] === h2 && seen[k] === t) {
+        counts[k]!++;
+        break;
+      }
+      at = (at + 1) & mask;
+    }
+  }
+  const cached = idf === jiebaIdf;
+  for (let k = 0; k < n; k++) w[k] = counts[k]! * (cached ? cachedJiebaIdf(seen[k]!, his[k]!, los[k]!) : idf(seen[k]!));
+  const { hi, lo } = signBits(s, n);
+  // Drop the token references so the scratch does not keep an item's strings alive.
+  seen.fill(undefined, 0, n);
+  spare = s;
   return (hi >>> 0).toString(16).padStart(8, '0') + (lo >>> 0).toString(16).padStart(8, '0');
 }
 

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { createRegionResolver } from '../../src/text/regions.ts';
+import { createRegionResolver, findPlaceNames } from '../../src/text/regions.ts';
+import { regionIndex } from '../../src/text/regions-data.ts';
 
 // The demo bureau is 江西省 (360000); `national` has no home province.
 const jx = createRegionResolver({ province: '360000' });
@@ -252,6 +253,59 @@ describe('invariants', () => {
           for (const o of codes) if (o !== c) expect(jx.within(o, c)).toBe(false);
         }
       }),
+    );
+  });
+});
+
+describe('scanning for place names', () => {
+  const idx = regionIndex();
+  /**
+   * The scan as first written: at each position the blocked phrases, then the names starting with
+   * that character, longest first; a name followed by a street or a town is no mention.
+   */
+  function referenceScan(text: string): { start: number; end: number; name: string }[] {
+    const notAMention = (at: number, full: boolean): boolean => {
+      const c = text[at];
+      if (c === undefined) return false;
+      if (['路', '街', '巷'].includes(c) || ['大道', '大街', '胡同', '东路', '西路', '南路', '北路', '中路'].some((w) => text.startsWith(w, at))) return true;
+      if (full || !['镇', '乡', '湖'].includes(c) || ['乡村', '乡镇', '乡下', '乡亲'].some((w) => text.startsWith(w, at))) return false;
+      return !idx.byFirstChar.get(c)?.some((n) => text.startsWith(n, at));
+    };
+    const out: { start: number; end: number; name: string }[] = [];
+    for (let i = 0; i < text.length; ) {
+      const phrase = idx.blockedByFirstChar.get(text[i]!)?.find((w) => text.startsWith(w, i));
+      if (phrase) {
+        i += phrase.length;
+        continue;
+      }
+      const hit = idx.byFirstChar.get(text[i]!)?.find((n) => text.startsWith(n, i));
+      if (!hit) {
+        i++;
+        continue;
+      }
+      if (!notAMention(i + hit.length, idx.aliases.get(hit)![0]!.full)) out.push({ start: i, end: i + hit.length, name: hit });
+      i += hit.length;
+    }
+    return out;
+  }
+  // Names, their prefixes and extensions, blocked phrases and the words around them, so that
+  // matches overlap, nest and are cut off at the end of the text.
+  const names = [...idx.aliases.keys()];
+  const blocked = [...idx.blockedByFirstChar.values()].flat();
+  const piece = fc.oneof(
+    fc.constantFrom(...names),
+    fc.constantFrom(...blocked),
+    fc.constantFrom(...names, ...blocked).chain((w) => fc.integer({ min: 1, max: w.length }).map((k) => w.slice(0, k))),
+    fc.constantFrom('市', '县', '区', '路', '东路', '镇', '乡', '乡村', '湖', '的', '，', '\n', 'a', '𠮷'),
+  );
+
+  it('finds, left to right, the longest name at each position unless a blocked phrase starts there', () => {
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 16 }), (parts) => {
+        const text = parts.join('');
+        expect(findPlaceNames(text)).toEqual(referenceScan(text));
+      }),
+      { numRuns: 2000 },
     );
   });
 });

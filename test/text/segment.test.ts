@@ -1,5 +1,7 @@
 import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { createSegmenter, userDictionaryLines, SEGMENTER_BACKENDS } from '../../src/text/segment.ts';
 import { tempDir } from '../helpers/tmp.ts';
@@ -39,6 +41,27 @@ describe('segmenter', () => {
     const lines = userDictionaryLines({ dictDir: t.dir, extraWords: ['黑作坊', '瘦肉精'] });
     expect(lines).toEqual(['地沟油 1000 n', '黑作坊 200000', '瘦肉精 200000']);
     t.cleanup();
+  });
+
+  it('returns exactly the library\'s tokens that hold a letter or a digit, for any text', () => {
+    const { Jieba } = createRequire(import.meta.url)('@node-rs/jieba') as typeof import('@node-rs/jieba');
+    const { dict } = createRequire(import.meta.url)('@node-rs/jieba/dict') as { dict: Uint8Array };
+    const raw = Jieba.withDict(dict);
+    raw.loadDict(Buffer.from('进口冻品 200000\n', 'utf8'));
+    const seg = createSegmenter({ extraWords: ['进口冻品'] });
+    // Letters and digits of every script, astral ones, marks alone, symbols and spaces.
+    const piece = fc.oneof(
+      fc.constantFrom('食堂', '进口冻品', '呕吐', '23', '３．５％', 'ICU', 'ｍｌ', 'é', 'e\u0301', '\u0301', '٣', 'Ⅻ', '𠮷', '𝟘', '😀'),
+      fc.constantFrom('，', '。', ' ', '\n', '\t', '\u3000', '—', '…', '/', '%', '\ud800', '\udc00', '_'),
+      fc.string({ unit: 'grapheme', maxLength: 3 }),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }), (parts) => {
+        const text = parts.join('');
+        expect(seg.cut(text)).toEqual(raw.cut(text, true).filter((t) => /[\p{L}\p{N}]/u.test(t)));
+      }),
+      { numRuns: 1500 },
+    );
   });
 
   it('refuses an unknown backend by name', () => {

@@ -6,7 +6,26 @@ import * as OpenCC from 'opencc-js';
  * mainland text; 'tw' turns 饿了么 into 饿了幺. 'hk' left every rule term unchanged. Built once
  * because building it loads the dictionaries.
  */
-const toSimplified = OpenCC.Converter({ from: 'hk', to: 'cn' });
+const hkToCn = OpenCC.Converter({ from: 'hk', to: 'cn' });
+
+/**
+ * opencc's Hong Kong tables read 坏 as the HK form of 坯 (打坏→打坯, 坏子→坯子), which rewrites
+ * ordinary mainland text: 「门被打坏了」 became 「门被打坯了」 and lost the defect word 坏了. A mainland
+ * bureau's 坏 always means bad, so a 坏 the input held is kept. opencc maps character for
+ * character here, so equal lengths mean equal positions; anything else is left as converted.
+ */
+export function toSimplified(text: string): string {
+  const out = hkToCn(text);
+  if (out.length !== text.length || !text.includes('坏')) return out;
+  let fixed = '';
+  let from = 0;
+  for (let i = text.indexOf('坏'); i >= 0; i = text.indexOf('坏', i + 1)) {
+    if (out[i] !== '坯') continue;
+    fixed += out.slice(from, i) + '坏';
+    from = i + 1;
+  }
+  return from === 0 ? out : fixed + out.slice(from);
+}
 
 // Full-width symbols that only ever stand for their ASCII twins in numbers, units and URLs.
 // Chinese punctuation (，。：；！？（）“”) is deliberately kept: officers read this text.

@@ -10,6 +10,7 @@ import {
   normalise,
   normaliseItemText,
   openccClasses,
+  toSimplified as keepMainlandBad,
 } from '../../src/text/normalise.ts';
 
 /**
@@ -17,7 +18,8 @@ import {
  * fast normalise must return exactly this.
  */
 const reference = (() => {
-  const toSimplified = OpenCC.Converter({ from: 'hk', to: 'cn' });
+  // opencc hk→cn with mainland 坏 kept (see toSimplified): the conversion itself is not under test here.
+  const toSimplified = keepMainlandBad;
   const FOLD_SYMBOLS = new Set(['＃', '％', '＆', '＋', '－', '．', '／', '＝', '＠', '＿', '～']);
   const INVISIBLE = /[\u00AD\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\uFEFF]/g;
   const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g;
@@ -199,5 +201,14 @@ describe('asciiLower', () => {
     const s = 'ICU病房İ';
     expect(asciiLower(s)).toBe('icu病房İ');
     expect(asciiLower(s)).toHaveLength(s.length);
+  });
+});
+
+describe('normalise keeps mainland 坏 (opencc hk→cn would read it as 坯)', () => {
+  it('「门被打坏了」 stays as written, and traditional text around it is still simplified', async () => {
+    const { normalise } = await import('../../src/text/normalise.ts');
+    expect(normalise('门被打坏了')).toBe('门被打坏了');
+    expect(normalise('坏子弹')).toBe('坏子弹');
+    expect(normalise('牛奶壞了，門店拒絕退款，蛋糕也放坏了')).toBe('牛奶坏了，门店拒绝退款，蛋糕也放坏了');
   });
 });

@@ -19,7 +19,11 @@ export interface KafkaBusOptions {
   /** Namespaces topics and consumer groups, so deployments can share a cluster. Default `sentinel.`. */
   prefix?: string;
   clientId?: string;
-  /** Handler retries per sub-batch before the DLQ (default 5 calls, 200 ms doubling to 10 s). */
+  /**
+   * Handler retries per sub-batch before the DLQ (default 5 calls, 200 ms doubling to 10 s).
+   * Transient failures (a store that is down, busy or full) never lead to the DLQ: the records
+   * are held, uncommitted, and retried on the same backoff until they go through.
+   */
   handlerRetry?: Partial<HandlerRetry>;
   /** Consumer restarts after a crash before lastError() is final (default 5, from 1 s doubling). */
   maxRestarts?: number;
@@ -73,7 +77,8 @@ export function parseKafkaSpec(spec: string, source = 'SENTINEL_BUS'): { brokers
 /**
  * The distributed bus. Records are keyed by item id (one key keeps its order within a
  * partition) and carry a JSON envelope `{v: 1, key, value, at}`. Consumers commit only what the
- * handler finished; a sub-batch that keeps failing goes to `${prefix}dlq` with its error.
+ * handler finished; a sub-batch that keeps failing goes to `${prefix}dlq` with its error, unless
+ * the failure is transient (kafka/transient.ts): then the consumer holds and retries.
  * kafkajs is in maintenance; this file and kafka/ are the only places that know it.
  */
 export class KafkaBus implements Bus {

@@ -3,9 +3,13 @@ import type { BatchHandler, DeliveredRecord } from '../bus.ts';
 import { decodeEnvelope } from './envelope.ts';
 import type { DeadLetter } from './dlq.ts';
 import { describeError } from './dlq.ts';
+import { isTransient } from './transient.ts';
 
 export interface HandlerRetry {
-  /** Handler calls per sub-batch before its records go to the DLQ. */
+  /**
+   * Handler calls per sub-batch before its records go to the DLQ. Transient failures (the
+   * store unavailable) do not count: those records are held and retried until they go through.
+   */
   attempts: number;
   initialMs: number;
   maxMs: number;
@@ -150,21 +154,16 @@ export class KafkaConsumerRunner<T> {
     }
 
     for (let attempt = 1; good.length; attempt++) {
-      try {
-        await this.o.handler(good.map((g) => g.rec));
-        this.succeeded();
+      const outcome = await this.attempt(good.map((g) => g.rec), heartbeat);
+      if (outcome === 'stopped') return false;
+      if (outcome === 'ok') break;
+      if (attempt >= this.o.retry.attempts) {
+        const isolated = await this.isolate(partition, good, outcome.error, attempt, heartbeat);
+        if (!isolated) return false;
+        letters.push(...isolated);
         break;
-      } catch (err) {
-        this.error = err instanceof Error ? err : new Error(String(err));
-        if (attempt >= this.o.retry.attempts) {
-          const isolated = await this.isolate(partition, good, err, attempt);
-          if (!isolated) return false;
-          letters.push(...isolated);
-          break;
-        }
-        const base = Math.min(this.o.retry.initialMs * 2 ** (attempt - 1), this.o.retry.maxMs);
-        if (!(await this.pause(base + base * 0.2 * Math.random(), heartbeat))) return false;
       }
+      if (!(await this.pause(this.backoff(attempt), heartbeat))) return false;
     }
 
     while (letters.length) {
@@ -181,6 +180,31 @@ export class KafkaConsumerRunner<T> {
   }
 
   /**
+   * One handler call that counts toward the DLQ. A transient failure (the store down, busy or
+   * full: see transient.ts) is not counted: the records are held — nothing resolved, nothing
+   * committed, lastError() telling why — and offered again with backoff until the call succeeds,
+   * fails for another reason, or the runner stops.
+   */
+  private async attempt(records: DeliveredRecord<T>[], heartbeat: () => Promise<void>): Promise<'ok' | 'stopped' | { error: unknown }> {
+    for (let held = 1; ; held++) {
+      try {
+        await this.o.handler(records);
+        this.succeeded();
+        return 'ok';
+      } catch (err) {
+        this.error = err instanceof Error ? err : new Error(String(err));
+        if (!isTransient(err)) return { error: err };
+        if (!(await this.pause(this.backoff(held), heartbeat))) return 'stopped';
+      }
+    }
+  }
+
+  private backoff(n: number): number {
+    const base = Math.min(this.o.retry.initialMs * 2 ** (n - 1), this.o.retry.maxMs);
+    return base + base * 0.2 * Math.random();
+  }
+
+  /**
    * The sub-batch failed every attempt. So that one poison record does not send its
    * neighbours to the DLQ, each record is tried once more on its own; only those that still
    * fail become dead letters. Returns null when stopped half-way (nothing is resolved).
@@ -190,16 +214,15 @@ export class KafkaConsumerRunner<T> {
     good: { msg: KafkaMessage; rec: DeliveredRecord<T> }[],
     batchErr: unknown,
     attempts: number,
+    heartbeat: () => Promise<void>,
   ): Promise<DeadLetter[] | null> {
     if (good.length === 1) return [this.letter(partition, good[0]!.msg, good[0]!.rec, batchErr, attempts)];
     const out: DeadLetter[] = [];
     for (const g of good) {
       if (this.stopping) return null;
-      try {
-        await this.o.handler([g.rec]);
-      } catch (err) {
-        out.push(this.letter(partition, g.msg, g.rec, err, attempts + 1));
-      }
+      const outcome = await this.attempt([g.rec], heartbeat);
+      if (outcome === 'stopped') return null;
+      if (outcome !== 'ok') out.push(this.letter(partition, g.msg, g.rec, outcome.error, attempts + 1));
     }
     return out;
   }

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { itemId } from '../core/ids.ts';
 import type { ItemKind, RawItem } from '../core/types.ts';
 import iconv from 'iconv-lite';
-import { decodeBytes } from './encoding.ts';
+import { decodeBytes, isUtf8 } from './encoding.ts';
 import { SourceError } from './errors.ts';
 import { parseCsv, parseJsonl, type ParsedRows, type Row } from './hotline-parse.ts';
 import { parseXlsx, XlsxError } from './hotline-xlsx.ts';
@@ -81,16 +81,6 @@ export function maskValue(v: string): string {
 
 type Mapping = Record<ColumnRole, string[]>;
 
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
-const validUtf8 = (b: Uint8Array) => {
-  try {
-    utf8Strict.decode(b);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 /**
  * Decodes a hotline export. Exports concatenated from two systems can be GBK up to some row and
  * UTF-8 after it; decoded whole as one encoding, half the complaints would be stored as mojibake
@@ -99,16 +89,16 @@ const validUtf8 = (b: Uint8Array) => {
  */
 export function decodeHotlineBytes(bytes: Buffer): string {
   const whole = decodeBytes(bytes);
-  if (validUtf8(bytes)) return whole.text;
+  if (isUtf8(bytes)) return whole.text;
   const lines: Buffer[] = [];
   let start = 0;
   for (let i = 0; i < bytes.length; i++) if (bytes[i] === 0x0a) (lines.push(bytes.subarray(start, i + 1)), (start = i + 1));
   if (start < bytes.length) lines.push(bytes.subarray(start));
   const nonAscii = lines.filter((l) => l.some((b) => b > 0x7f));
-  const utf8Lines = nonAscii.filter(validUtf8).length;
+  const utf8Lines = nonAscii.filter(isUtf8).length;
   if (utf8Lines === 0 || utf8Lines === nonAscii.length) return whole.text;
   const other = /utf-?8/i.test(whole.encoding) ? 'gb18030' : whole.encoding;
-  return lines.map((l) => (validUtf8(l) ? l.toString('utf8') : iconv.decode(l, other))).join('').replace(/^\uFEFF/, '');
+  return lines.map((l) => (isUtf8(l) ? l.toString('utf8') : iconv.decode(l, other))).join('').replace(/^\uFEFF/, '');
 }
 
 /** The column mapping of a 12315-style export with optional overrides (also used by the push API). */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
-import { canonicalEncoding, charsetOf, decodeBytes } from '../../src/sources/encoding.ts';
+import { canonicalEncoding, charsetOf, decodeBytes, isUtf8 } from '../../src/sources/encoding.ts';
 import * as f from '../fixtures/sources/make-encoded.ts';
 import { FIXTURES } from './helpers.ts';
 
@@ -58,6 +58,51 @@ describe('decodeBytes', () => {
     const d = decodeBytes(iconv.encode(`<?xml version="1.0" encoding="x-made-up"?><a>${TEXT}</a>`, 'gbk'), { xml: true });
     expect(d.by).toBe('detected');
     expect(d.text).toContain(TEXT);
+  });
+});
+
+describe('UTF-8 after a BOM', () => {
+  const bom = [0xef, 0xbb, 0xbf];
+
+  it('reads the same text iconv-lite reads, a second BOM dropped as well', () => {
+    for (const rest of [Buffer.from('\uFEFF登记编号,诉求内容\r\n'), Buffer.from('a\uFEFFb'), Buffer.alloc(0)]) {
+      const bytes = Buffer.concat([Buffer.from(bom), rest]);
+      expect(decodeBytes(bytes).text).toBe(iconv.decode(rest, 'utf8'));
+    }
+    expect(decodeBytes(Buffer.from([...bom, ...bom, 0x61])).text).toBe('a');
+  });
+
+  it('bytes that are not UTF-8 after the BOM still come out as iconv-lite decodes them', () => {
+    const rest = Buffer.concat([Buffer.from('中文'), Buffer.from([0xe4, 0xb8]), iconv.encode('食品', 'gbk'), Buffer.from([0xed, 0xa0, 0x80])]);
+    expect(decodeBytes(Buffer.concat([Buffer.from(bom), rest]))).toEqual({ text: iconv.decode(rest, 'utf8'), encoding: 'utf8', by: 'bom' });
+  });
+});
+
+describe('isUtf8', () => {
+  it('accepts exactly what a strict UTF-8 decoder accepts', () => {
+    const strict = new TextDecoder('utf-8', { fatal: true });
+    const accepts = (b: Uint8Array) => {
+      try {
+        strict.decode(b);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    // Lead and continuation bytes around every boundary of the encoding: overlong forms,
+    // surrogates, values past U+10FFFF, truncated and stray continuations.
+    const interesting = [0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe4, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff];
+    let seed = 12315;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    let valid = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const bytes = Uint8Array.from({ length: Math.floor(next() * 8) }, () => interesting[Math.floor(next() * interesting.length)]!);
+      expect(isUtf8(bytes), Buffer.from(bytes).toString('hex')).toBe(accepts(bytes));
+      if (accepts(bytes)) valid++;
+    }
+    expect(valid).toBeGreaterThan(1000);
+    expect(isUtf8(Buffer.from('中文 😀'))).toBe(true);
+    expect(isUtf8(iconv.encode('中文', 'gbk'))).toBe(false);
   });
 });
 

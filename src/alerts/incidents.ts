@@ -1,7 +1,6 @@
 import type { Alert, ItemKind, Level, ScoredItem } from '../core/types.ts';
 import { LEVELS, levelRank } from '../core/types.ts';
 import { contentHash } from '../core/ids.ts';
-import { hamming } from '../text/simhash.ts';
 import { businessKey, businessName } from './business.ts';
 
 /*
@@ -131,6 +130,17 @@ export function itemCategories(item: ScoredItem): string[] {
 interface Fingerprint {
   simhash: string;
   tokens: number;
+  /** The SimHash's two 32-bit halves, parsed once: comparing is then two XORs and popcounts. */
+  hi: number;
+  lo: number;
+}
+
+const halves = (h: string) => ({ hi: parseInt(h.slice(0, 8), 16) >>> 0, lo: parseInt(h.slice(8), 16) >>> 0 });
+
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
 }
 
 interface Entry {
@@ -186,6 +196,19 @@ const itemTime = (item: ScoredItem) => {
   return Number.isNaN(t) ? Date.parse(item.processedAt) : t;
 };
 
+function addTo(map: Map<string, Set<Entry>>, key: string, e: Entry): void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  set.add(e);
+}
+
+function removeFrom(map: Map<string, Set<Entry>>, key: string, e: Entry): void {
+  const set = map.get(key);
+  if (!set) return;
+  set.delete(e);
+  if (!set.size) map.delete(key);
+}
+
 /** Most recently seen first, then the smaller id: the tie-break of every candidate list. */
 const recency = (a: Entry, b: Entry): number => b.lastSeenAt - a.lastSeenAt || (a.alertId < b.alertId ? -1 : a.alertId > b.alertId ? 1 : 0);
 
@@ -196,6 +219,9 @@ export class IncidentIndex {
   private readonly byHash = new Map<string, string>();
   /** Entries by the days their reports span: a report only meets alerts within the window of it. */
   private readonly byDay = new Map<number, Set<Entry>>();
+  /** Entries by the first four digits of each region code they hold, and by business key. */
+  private readonly byPrefix = new Map<string, Set<Entry>>();
+  private readonly byBusiness = new Map<string, Set<Entry>>();
   private lastSweep = -Infinity;
 
   constructor(opts: IncidentIndexOptions = {}) {
@@ -256,10 +282,11 @@ export class IncidentIndex {
 
     const near: { e: Entry; d: number }[] = [];
     const tokens = item.tokens.length;
+    const mine = halves(item.simhash);
     for (const e of ordered) {
       let best = Infinity;
       for (const f of e.fingerprints) {
-        const d = hamming(item.simhash, f.simhash);
+        const d = popcount((mine.hi ^ f.hi) >>> 0) + popcount((mine.lo ^ f.lo) >>> 0);
         if (d <= nearDuplicateBound(tokens, f.tokens) && d < best) best = d;
       }
       if (best < Infinity) near.push({ e, d: best });
@@ -278,8 +305,15 @@ export class IncidentIndex {
     // either; the bound applies to both sides so that whether two reports merge does not depend
     // on which arrived first.
     const spread = new Set(item.regions).size > MAX_INCIDENT_REGIONS;
+    // Only alerts that can pass regionsOverlap (every overlap shares a 4-digit prefix) or name the
+    // same business: the others were each checked member by member before, for nothing.
+    const reachable = new Set<Entry>();
+    if (!spread) {
+      for (const r of item.regions) if (isCode(r)) for (const e of this.byPrefix.get(r.slice(0, 4)) ?? []) reachable.add(e);
+      if (bkey) for (const e of this.byBusiness.get(bkey) ?? []) reachable.add(e);
+    }
     for (const e of ordered) {
-      if (spread || e.fingerprints.length >= MAX_INCIDENT_FINGERPRINTS) continue;
+      if (spread || !reachable.has(e) || e.fingerprints.length >= MAX_INCIDENT_FINGERPRINTS) continue;
       // Alerts rebuilt without their reports fall back to the alert's own sets.
       const members: Member[] = e.members.length
         ? e.members
@@ -325,7 +359,9 @@ export class IncidentIndex {
     into.members.push(...from.members);
     this.entries.delete(fromId);
     this.unregister(from);
+    this.unindex(from);
     this.register(into);
+    this.index(into);
   }
 
   /** Records that `item` (when given) belongs to `alert`; refreshes the alert's category, regions and terms. */
@@ -358,6 +394,7 @@ export class IncidentIndex {
     const first = Date.parse(alert.firstSeenAt);
     if (!Number.isNaN(first)) e.firstSeenAt = Math.min(e.firstSeenAt, first);
     this.register(e);
+    this.index(e);
     if (!item) return;
     for (const c of itemCategories(item)) e.categories.add(c);
     for (const r of item.regions) e.regions.add(r);
@@ -365,7 +402,7 @@ export class IncidentIndex {
     const business = businessName(item);
     if (business) e.businesses.add(businessKey(business));
     if (!e.fingerprints.some((f) => f.simhash === item.simhash)) {
-      e.fingerprints.push({ simhash: item.simhash, tokens: item.tokens.length });
+      e.fingerprints.push({ simhash: item.simhash, tokens: item.tokens.length, ...halves(item.simhash) });
     }
     const hash = normalisedContentHash(item.text);
     e.hashes.add(hash);
@@ -377,6 +414,7 @@ export class IncidentIndex {
       e.firstSeenAt = Math.min(e.firstSeenAt, at);
       this.register(e);
     }
+    this.index(e);
     if (!e.members.some((m) => m.id === item.id)) {
       e.members.push({
         id: item.id,
@@ -409,6 +447,7 @@ export class IncidentIndex {
     for (const h of e.hashes) if (this.byHash.get(h) === alertId) this.byHash.delete(h);
     this.entries.delete(alertId);
     this.unregister(e);
+    this.unindex(e);
   }
 
   /**
@@ -420,6 +459,17 @@ export class IncidentIndex {
     if (cutoff - this.lastSweep < 3_600_000) return;
     this.lastSweep = cutoff;
     for (const e of [...this.entries.values()]) if (e.lastSeenAt < cutoff) this.remove(e.alertId);
+  }
+
+  /** Files the entry under its region prefixes and businesses (both only grow while it lives). */
+  private index(e: Entry): void {
+    for (const r of e.regions) if (isCode(r)) addTo(this.byPrefix, r.slice(0, 4), e);
+    for (const b of e.businesses) addTo(this.byBusiness, b, e);
+  }
+
+  private unindex(e: Entry): void {
+    for (const r of e.regions) if (isCode(r)) removeFrom(this.byPrefix, r.slice(0, 4), e);
+    for (const b of e.businesses) removeFrom(this.byBusiness, b, e);
   }
 
   /** Files the entry under every day its span now covers (spans only grow while an entry lives). */

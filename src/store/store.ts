@@ -13,6 +13,15 @@ export interface TransitionRequest {
   expectedVersion?: number;
 }
 
+/**
+ * One page of search results. `total` counts every match unless `totalCapped` is set: an engine
+ * may stop counting a large result, and then at least `total` items match (never fewer than
+ * `offset` + the page, so paging until `offset + limit >= total` still reaches every match).
+ */
+export interface SearchPage<T> extends Page<T> {
+  totalCapped?: boolean;
+}
+
 /** What to count for trends, the ledger and briefings. */
 export const AGG_FIELDS = ['category', 'region', 'level', 'source', 'kind', 'term', 'business'] as const;
 export type AggField = (typeof AGG_FIELDS)[number];
@@ -52,7 +61,7 @@ export interface Store {
   getItem(id: string): Promise<ScoredItem | null>;
   getItems(ids: string[]): Promise<ScoredItem[]>;
   getAlert(id: string): Promise<Alert | null>;
-  searchItems(q: ItemQuery): Promise<Page<ScoredItem>>;
+  searchItems(q: ItemQuery): Promise<SearchPage<ScoredItem>>;
   searchAlerts(q: AlertQuery): Promise<Page<Alert>>;
   transition(id: string, req: TransitionRequest): Promise<Alert>;
   stats(): Promise<Stats>;

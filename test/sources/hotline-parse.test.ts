@@ -1,6 +1,7 @@
 import { parse } from 'csv-parse';
 import { describe, expect, it } from 'vitest';
 import { parseCsv, type ParsedRows } from '../../src/sources/hotline-parse.ts';
+import { mulberry32 } from '../helpers/rng.ts';
 
 /**
  * The reading parseCsv must keep: csv-parse with the source's options, each row on the line
@@ -32,16 +33,7 @@ function csvParseReading(text: string): Promise<ParsedRows> {
 }
 
 /** Deterministic generator, so a failure names a case that can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 const choose = <T,>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 
 const quoteCell = (v: string) => `"${v.replace(/"/g, '""')}"`;

@@ -143,6 +143,17 @@ interface CompiledRule {
   counts: Int32Array;
 }
 
+/** What every rule evaluation of one item shares. */
+interface ItemContext {
+  cues: CueSpan[];
+  text: string;
+  headEnd: number;
+  kind: ItemKind | undefined;
+  sourceWeight: number;
+  active: CalendarPeriod[];
+  focusPresent: ReadonlySet<string>;
+}
+
 /** What scoring needs of a rule that will not be explained: the verdict and which spans a cue negated. */
 interface Verdict {
   matched: boolean;
@@ -276,7 +287,7 @@ class CompiledEngine implements RuleEngine {
     const title = typeof input?.title === 'string' ? input.title : '';
     const titleEnd = title && text.startsWith(title) ? title.length + 1 : 0;
     const headEnd = titleEnd + this.set.common.unlessTopic.head;
-    const focus = focusPresent ?? NO_FOCUS;
+    const ctx: ItemContext = { cues, text, headEnd, kind, sourceWeight, active, focusPresent: focusPresent ?? NO_FOCUS };
 
     const hits: Hit[] = [];
     const explanation: RuleExplanation[] = [];
@@ -297,8 +308,8 @@ class CompiledEngine implements RuleEngine {
       if (spans.length === 0) continue;
       // The full evaluation (with everything an explanation shows) only where it will be explained;
       // elsewhere the allocation-free verdict, which a property test holds equal to it.
-      const full = compact ? null : this.evaluateRule(rule, spans, cues, text, headEnd, kind, sourceWeight, active, focus);
-      const v: Verdict = full ?? this.verdict(rule, spans, cues, text, headEnd, kind, sourceWeight, active, focus);
+      const full = compact ? null : this.evaluateRule(rule, spans, ctx);
+      const v: Verdict = full ?? this.verdict(rule, spans, ctx);
       const negated = full ? full.negatedSpans : v.negatedSpans;
       for (const s of spans) {
         if (hits.length >= maxHits) break;
@@ -321,7 +332,7 @@ class CompiledEngine implements RuleEngine {
         });
       }
       if (full) explain(rule, full);
-      else if (v.matched) explain(rule, this.evaluateRule(rule, spans, cues, text, headEnd, kind, sourceWeight, active, focus));
+      else if (v.matched) explain(rule, this.evaluateRule(rule, spans, ctx));
       else if (!closest || v.potential > closest.potential) closest = { rule, spans, potential: v.potential };
       if (v.matched && v.level) {
         const spec = rule.spec;
@@ -333,7 +344,7 @@ class CompiledEngine implements RuleEngine {
       } else if (v.matched) bestUnlevelled = Math.max(bestUnlevelled, v.score);
     }
     const c = closest as { rule: CompiledRule; spans: RuleSpan[]; potential: number } | null;
-    if (c && explanation.length === 0) explain(c.rule, this.evaluateRule(c.rule, c.spans, cues, text, headEnd, kind, sourceWeight, active, focus));
+    if (c && explanation.length === 0) explain(c.rule, this.evaluateRule(c.rule, c.spans, ctx));
 
     const b = best as { score: number; level: Level; category: string } | null;
     return {
@@ -350,13 +361,7 @@ class CompiledEngine implements RuleEngine {
   private verdict(
     rule: CompiledRule,
     spans: RuleSpan[],
-    cues: CueSpan[],
-    text: string,
-    headEnd: number,
-    kind: ItemKind | undefined,
-    sourceWeight: number,
-    active: CalendarPeriod[],
-    focusPresent: ReadonlySet<string>,
+    { cues, text, headEnd, kind, sourceWeight, active, focusPresent }: ItemContext,
   ): Verdict {
     const spec = rule.spec;
     let negatedSpans: Set<object> | null = null;
@@ -426,13 +431,7 @@ class CompiledEngine implements RuleEngine {
   private evaluateRule(
     rule: CompiledRule,
     spans: RuleSpan[],
-    cues: CueSpan[],
-    text: string,
-    headEnd: number,
-    kind: ItemKind | undefined,
-    sourceWeight: number,
-    active: CalendarPeriod[],
-    focusPresent: ReadonlySet<string>,
+    { cues, text, headEnd, kind, sourceWeight, active, focusPresent }: ItemContext,
   ): RuleEvaluation {
     const spec = rule.spec;
     const negatedSpans = new Map<RuleSpan, string>();

@@ -1,16 +1,10 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { RawItem, ScoredItem } from '../core/types.ts';
-import type { SegmenterBackend } from '../text/segment.ts';
+import type { ProcessSettings } from './process.ts';
 
 /** What a worker needs to build the same processor as the main thread. */
-export interface ProcessWorkerInit {
-  rulesDir: string;
-  segmenter: SegmenterBackend;
-  province: string;
-  weights: [string, number][];
-  sourceRegions: [string, string][];
-}
+export type ProcessWorkerInit = ProcessSettings;
 
 export type PoolRequest = { type: 'process'; id: number; items: RawItem[] } | { type: 'reload'; id: number };
 export type PoolResponse =

@@ -1,10 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { join } from 'node:path';
 import type { RawItem } from '../core/types.ts';
 import { loadRuleEngine } from '../scoring/engine.ts';
-import { createSegmenter } from '../text/segment.ts';
-import { createRegionResolver } from '../text/regions.ts';
-import { createProcessor } from './process.ts';
+import { settingsProcessor } from './process.ts';
 import type { PoolRequest, PoolResponse, ProcessWorkerInit } from './process-pool.ts';
 
 /**
@@ -18,17 +15,7 @@ const post = (m: PoolResponse) => port.postMessage(m);
 
 try {
   let engine = await loadRuleEngine(init.rulesDir);
-  const segmenter = createSegmenter({ backend: init.segmenter, dictDir: join(init.rulesDir, 'dict'), extraWords: engine.terms });
-  const regions = createRegionResolver({ province: init.province });
-  const weights = new Map(init.weights);
-  const sourceRegions = new Map(init.sourceRegions);
-  const process = createProcessor({
-    engine: () => engine,
-    segmenter,
-    regions,
-    sourceWeight: (id) => weights.get(id) ?? 1,
-    sourceRegion: (id) => sourceRegions.get(id),
-  });
+  const process = settingsProcessor(() => engine, init);
   port.on('message', (m: PoolRequest) => {
     if (m.type === 'process') {
       try {

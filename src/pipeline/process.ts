@@ -1,8 +1,10 @@
 import type { RawItem, ScoredItem } from '../core/types.ts';
 import { normaliseItemText } from '../text/normalise.ts';
 import { simhash } from '../text/simhash.ts';
+import { join } from 'node:path';
 import type { Segmenter } from '../text/segmenter.ts';
-import type { RegionResolver } from '../text/regions.ts';
+import { createRegionResolver, type RegionResolver } from '../text/regions.ts';
+import { createSegmenter, type SegmenterBackend } from '../text/segment.ts';
 import type { RuleEngine } from '../scoring/engine.ts';
 
 export interface ProcessDeps {
@@ -63,4 +65,32 @@ export function createProcessor(deps: ProcessDeps): Processor {
       processedAt: now().toISOString(),
     };
   };
+}
+
+/** What a pipeline file says about processing: the same in the main thread and in every worker. */
+export interface ProcessSettings {
+  rulesDir: string;
+  segmenter: SegmenterBackend;
+  province: string;
+  /** Source id → weight, and source id → its own region (plain pairs, so they cross to a worker thread). */
+  weights: [string, number][];
+  sourceRegions: [string, string][];
+}
+
+/** A segmenter with rules/dict and every rule term, as the process stage uses it. */
+export function settingsSegmenter(s: ProcessSettings, terms: readonly string[]): Segmenter {
+  return createSegmenter({ backend: s.segmenter, dictDir: join(s.rulesDir, 'dict'), extraWords: terms });
+}
+
+/** The processor a pipeline's settings describe; pass `segmenter` to share one already loaded. */
+export function settingsProcessor(engine: () => RuleEngine, s: ProcessSettings, segmenter?: Segmenter): Processor {
+  const weights = new Map(s.weights);
+  const sourceRegions = new Map(s.sourceRegions);
+  return createProcessor({
+    engine,
+    segmenter: segmenter ?? settingsSegmenter(s, engine().terms),
+    regions: createRegionResolver({ province: s.province }),
+    sourceWeight: (id) => weights.get(id) ?? 1,
+    sourceRegion: (id) => sourceRegions.get(id),
+  });
 }

@@ -12,9 +12,7 @@ import { createQueue } from '../notify/factory.ts';
 import { acquireDatabase, releaseDatabase } from '../store/sqlite-db.ts';
 import { loadPipeline, type Pipeline } from '../config/pipeline.ts';
 import { loadRuleEngine, type RuleEngine } from '../scoring/engine.ts';
-import { createSegmenter } from '../text/segment.ts';
-import { createRegionResolver } from '../text/regions.ts';
-import { createProcessor, type Processor } from './process.ts';
+import { settingsProcessor, settingsSegmenter, type ProcessSettings, type Processor } from './process.ts';
 import { startProcessPool } from './process-pool.ts';
 import type { Segmenter } from '../text/segmenter.ts';
 import type { WebhookChannel } from '../notify/webhook.ts';
@@ -103,30 +101,20 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
   const dbPath = dataFile(opts.dataDir ?? 'data');
 
   let engine = await loadRuleEngine(pipeline.rulesDir);
-  const weights = new Map(pipeline.sources.map((s) => [s.id, s.weight]));
-  const sourceRegions = new Map(pipeline.sources.flatMap((s) => (s.region ? [[s.id, s.region] as const] : [])));
+  const settings: ProcessSettings = {
+    rulesDir: pipeline.rulesDir,
+    segmenter: pipeline.segmenter,
+    province: pipeline.province,
+    weights: pipeline.sources.map((s) => [s.id, s.weight]),
+    sourceRegions: pipeline.sources.flatMap((s) => (s.region ? [[s.id, s.region] as [string, string]] : [])),
+  };
   // The jieba dictionary and the region tables are large: a process whose stage runs on worker
   // threads loads them in the main thread only when something asks (desk search, paste-and-score).
   let mainSegmenter: Segmenter | null = null;
-  const segmenter = (): Segmenter =>
-    (mainSegmenter ??= createSegmenter({ backend: pipeline.segmenter, dictDir: join(pipeline.rulesDir, 'dict'), extraWords: engine.terms }));
+  const segmenter = (): Segmenter => (mainSegmenter ??= settingsSegmenter(settings, engine.terms));
   let inline: Processor | null = null;
-  const process: Processor = (raw) =>
-    (inline ??= createProcessor({
-      engine: () => engine,
-      segmenter: segmenter(),
-      regions: createRegionResolver({ province: pipeline.province }),
-      sourceWeight: (id) => weights.get(id) ?? 1,
-      sourceRegion: (id) => sourceRegions.get(id),
-    }))(raw);
-  const pool =
-    has('process') && pipeline.process.workers > 0
-      ? await startProcessPool(
-          { rulesDir: pipeline.rulesDir, segmenter: pipeline.segmenter, province: pipeline.province, weights: [...weights], sourceRegions: [...sourceRegions] },
-          pipeline.process.workers,
-          log,
-        )
-      : null;
+  const process: Processor = (raw) => (inline ??= settingsProcessor(() => engine, settings, segmenter()))(raw);
+  const pool = has('process') && pipeline.process.workers > 0 ? await startProcessPool(settings, pipeline.process.workers, log) : null;
 
   const bus = await createBus(opts.bus, dbPath);
   const store = await createStore(opts.store, dbPath, (t) => segmenter().cut(t));

@@ -1,6 +1,6 @@
 import { LEVELS, type Hit, type ItemKind, type Level, type RuleExplanation } from '../core/types.ts';
 import { loadRuleSet, type CalendarPeriod, type RuleSet, type RuleSpec } from '../config/rules.ts';
-import { TermMatcher, leftmostLongest } from './matcher.ts';
+import { MatchBuffer, TermMatcher, leftmostLongest } from './matcher.ts';
 import { compileWhen, evaluateWhen, formatWhen, whenGroups, type GroupPredicate } from './when.ts';
 import { activePeriods, calendarBoost, type CalendarBoost } from './calendar.ts';
 import { explainReason } from './explain.ts';
@@ -67,7 +67,11 @@ interface RuleSpan extends Span {
   group: number;
   weight: number;
   /** A topic exclusion (食谱, 回顾): it only counts at the head of the text. */
-  topic?: boolean;
+  topic: boolean;
+  /** The term lower-cased, as a number: what counts a group's distinct words. */
+  lid: number;
+  /** The verdict stamp that found this span negated (spans are pooled, see CompiledEngine.spans). */
+  mark: number;
 }
 interface CueSpan extends Span {
   rule: number;
@@ -120,6 +124,26 @@ export function groupScore(weights: readonly number[]): number {
   return Math.max(-cap, Math.min(cap, s));
 }
 
+/** groupScore over the first `n` weights of a scratch array, sorting them in place (stably, as groupScore's copy is). */
+function groupScoreOf(w: Float64Array, n: number): number {
+  if (n === 0) return 0;
+  if (n === 1) return w[0]!;
+  for (let i = 1; i < n; i++) {
+    const x = w[i]!;
+    let j = i - 1;
+    while (j >= 0 && Math.abs(w[j]!) < Math.abs(x)) {
+      w[j + 1] = w[j]!;
+      j--;
+    }
+    w[j + 1] = x;
+  }
+  const top = w[0]!;
+  let s = top;
+  for (let i = 1; i < n; i++) s += 0.25 * w[i]!;
+  const cap = 1.5 * Math.abs(top);
+  return Math.max(-cap, Math.min(cap, s));
+}
+
 /** What the engine precomputes per rule so that scoring an item allocates only for rules it touches. */
 interface CompiledRule {
   spec: RuleSpec;
@@ -154,13 +178,60 @@ interface ItemContext {
   focusPresent: ReadonlySet<string>;
 }
 
-/** What scoring needs of a rule that will not be explained: the verdict and which spans a cue negated. */
+/** What scoring needs of a rule that will not be explained; the spans a cue negated carry the verdict's stamp. */
 interface Verdict {
   matched: boolean;
   score: number;
   potential: number;
   level: Level | null;
-  negatedSpans: { has(span: object): boolean } | null;
+}
+
+/**
+ * Buffers one engine reuses from item to item, so that the compact path allocates little beyond
+ * its output: the match columns, pooled spans, per-rule span lists and the verdict's working lists.
+ * Scoring is synchronous, so one item at a time uses them.
+ */
+class Scratch {
+  readonly matches = new MatchBuffer();
+  readonly spans: RuleSpan[] = [];
+  readonly common: RuleSpan[] = [];
+  readonly withTerm: number[] = [];
+  readonly merged: RuleSpan[] = [];
+  readonly found: RuleSpan[] = [];
+  readonly kept: RuleSpan[] = [];
+  readonly window: RuleSpan[] = [];
+  /** Distinct (group, word) pairs of one verdict, with the word's weight, in first-seen order. */
+  pairGroup = new Int32Array(64);
+  pairWord = new Int32Array(64);
+  pairWeight = new Float64Array(64);
+  weights = new Float64Array(64);
+  readonly verdict: Verdict = { matched: false, score: 0, potential: 0, level: null };
+  /** Per rule: the item generation that last reset its list, and whether a term (not only an exclusion) of it occurred. */
+  readonly touched: Uint32Array;
+  readonly hasTerm: Uint8Array;
+  readonly own: RuleSpan[][];
+  generation = 0;
+  stamp = 0;
+
+  constructor(rules: number) {
+    this.touched = new Uint32Array(rules);
+    this.hasTerm = new Uint8Array(rules);
+    this.own = Array.from({ length: rules }, () => []);
+  }
+
+  span(i: number): RuleSpan {
+    return (this.spans[i] ??= { start: 0, end: 0, term: '', role: 'term', group: -1, weight: 0, topic: false, lid: 0, mark: 0 });
+  }
+
+  pairs(n: number): void {
+    if (this.pairGroup.length >= n) return;
+    let size = this.pairGroup.length;
+    while (size < n) size *= 2;
+    this.pairGroup = new Int32Array(size);
+    this.pairWord = new Int32Array(size);
+    this.pairWeight = new Float64Array(size);
+    this.weights = new Float64Array(size);
+  }
 }
 
 function compileRule(spec: RuleSpec, index: number): CompiledRule {
@@ -192,6 +263,9 @@ class CompiledEngine implements RuleEngine {
   readonly loadedAt: string;
   private readonly matcher: TermMatcher<Payload>;
   private readonly compiled: CompiledRule[];
+  /** Per matcher term: its lower-cased form's number (two terms differing only in case share one). */
+  private readonly lowerId: Int32Array;
+  private readonly scratch: Scratch;
 
   constructor(
     readonly set: RuleSet,
@@ -220,6 +294,14 @@ class CompiledEngine implements RuleEngine {
     });
     this.matcher = new TermMatcher(entries);
     this.terms = [...new Set(entries.map(([t]) => t))].sort();
+    const lower = new Map<string, number>();
+    this.lowerId = Int32Array.from(this.matcher.keys, (k) => {
+      const l = k.toLowerCase();
+      let id = lower.get(l);
+      if (id === undefined) lower.set(l, (id = lower.size));
+      return id;
+    });
+    this.scratch = new Scratch(set.rules.length);
   }
 
   score(input: ScoreInput, opts: ScoreOptions = {}): ScoreResult {
@@ -238,40 +320,67 @@ class CompiledEngine implements RuleEngine {
     const active = activePeriods(this.set.calendar, at);
 
     // Sparse: only rules the text touches get a span list, so the cost follows the hits, not the rule count.
-    const perRule = new Map<number, RuleSpan[]>();
-    const withTerm: number[] = [];
-    const termSeen = new Set<number>();
+    const sc = this.scratch;
+    const generation = ++sc.generation;
+    const n = this.matcher.collect(text, sc.matches);
+    const { term: mTerm, start: mStart, end: mEnd, order } = sc.matches;
+    const withTerm = sc.withTerm;
+    withTerm.length = 0;
     // Common exclusions are kept once and merged into each evaluated rule's spans.
-    const common: RuleSpan[] = [];
+    const common = sc.common;
+    common.length = 0;
     const cueCandidates: CueSpan[] = [];
     let focusPresent: Set<string> | null = null;
-    for (const m of this.matcher.match(text)) {
-      for (const p of m.payloads) {
+    let pooled = 0;
+    for (let k = 0; k < n; k++) {
+      const m = order[k]!;
+      const t = mTerm[m]!;
+      const start = mStart[m]!;
+      const end = mEnd[m]!;
+      const term = text.slice(start, end);
+      for (const p of this.matcher.payloadsOf(t)) {
         switch (p.kind) {
           case 'term':
           case 'unless': {
-            const span: RuleSpan =
-              p.kind === 'term'
-                ? { start: m.start, end: m.end, term: m.term, role: 'term', group: p.group, weight: p.weight }
-                : { start: m.start, end: m.end, term: m.term, role: 'unless', group: -1, weight: 0, topic: p.topic };
+            const span = sc.span(pooled++);
+            span.start = start;
+            span.end = end;
+            span.term = term;
+            span.lid = this.lowerId[t]!;
+            span.mark = 0;
+            if (p.kind === 'term') {
+              span.role = 'term';
+              span.group = p.group;
+              span.weight = p.weight;
+              span.topic = false;
+            } else {
+              span.role = 'unless';
+              span.group = -1;
+              span.weight = 0;
+              span.topic = p.topic;
+            }
             if (p.rule < 0) {
               common.push(span);
               break;
             }
-            let list = perRule.get(p.rule);
-            if (!list) perRule.set(p.rule, (list = []));
-            if (p.kind === 'term' && !termSeen.has(p.rule)) {
-              termSeen.add(p.rule);
+            const list = sc.own[p.rule]!;
+            if (sc.touched[p.rule] !== generation) {
+              sc.touched[p.rule] = generation;
+              sc.hasTerm[p.rule] = 0;
+              list.length = 0;
+            }
+            if (p.kind === 'term' && sc.hasTerm[p.rule] === 0) {
+              sc.hasTerm[p.rule] = 1;
               withTerm.push(p.rule);
             }
             list.push(span);
             break;
           }
           case 'cue':
-            cueCandidates.push({ start: m.start, end: m.end, term: m.term, rule: p.rule, real: true });
+            cueCandidates.push({ start, end, term, rule: p.rule, real: true });
             break;
           case 'notcue':
-            cueCandidates.push({ start: m.start, end: m.end, term: m.term, rule: -1, real: false });
+            cueCandidates.push({ start, end, term, rule: -1, real: false });
             break;
           case 'focus': {
             const period = this.set.calendar.periods[p.period];
@@ -293,7 +402,8 @@ class CompiledEngine implements RuleEngine {
     const explanation: RuleExplanation[] = [];
     let best: { score: number; level: Level; category: string; priority: number } | null = null;
     let bestUnlevelled = 0;
-    let closest: { rule: CompiledRule; spans: RuleSpan[]; potential: number } | null = null;
+    let closest = -1;
+    let closestPotential = 0;
     // word → 1 (seen plain) | 2 (seen negated), so trends get each word once per polarity.
     const seenTerms = new Map<string, number>();
     const explain = (rule: CompiledRule, r: RuleEvaluation) =>
@@ -304,17 +414,21 @@ class CompiledEngine implements RuleEngine {
     withTerm.sort((a, b) => a - b);
     for (const ri of withTerm) {
       const rule = this.compiled[ri]!;
-      const spans = leftmostLongestSorted(perRule.get(ri)!, common);
+      const spans = leftmostLongestSorted(sc.own[ri]!, common, sc.merged);
       if (spans.length === 0) continue;
       // The full evaluation (with everything an explanation shows) only where it will be explained;
       // elsewhere the allocation-free verdict, which a property test holds equal to it.
-      const full = compact ? null : this.evaluateRule(rule, spans, ctx);
-      const v: Verdict = full ?? this.verdict(rule, spans, ctx);
-      const negated = full ? full.negatedSpans : v.negatedSpans;
+      const evaluated = compact ? null : this.evaluateRule(rule, spans.slice(), ctx);
+      const stamp = ++sc.stamp;
+      const v: Verdict = evaluated ?? this.verdict(rule, spans, ctx, stamp);
+      const matched = v.matched;
+      const score = v.score;
+      const level = v.level;
+      const potential = v.potential;
       for (const s of spans) {
         if (hits.length >= maxHits) break;
-        const isNegated = negated !== null && negated.has(s);
-        if (compact && !v.matched) {
+        const isNegated = evaluated ? evaluated.negatedSpans.has(s) : s.mark === stamp;
+        if (compact && !matched) {
           // Unmatched rules only tell trends which words occurred: one hit per distinct word is enough.
           const bit = isNegated ? 2 : 1;
           const seen = seenTerms.get(s.term) ?? 0;
@@ -331,20 +445,25 @@ class CompiledEngine implements RuleEngine {
           negated: isNegated,
         });
       }
-      if (full) explain(rule, full);
-      else if (v.matched) explain(rule, this.evaluateRule(rule, spans, ctx));
-      else if (!closest || v.potential > closest.potential) closest = { rule, spans, potential: v.potential };
-      if (v.matched && v.level) {
+      if (evaluated) explain(rule, evaluated);
+      else if (matched) explain(rule, this.evaluateRule(rule, spans.slice(), ctx));
+      else if (closest < 0 || potential > closestPotential) {
+        closest = ri;
+        closestPotential = potential;
+      }
+      if (matched && level) {
         const spec = rule.spec;
         const better =
           !best ||
-          v.score > best.score ||
-          (v.score === best.score && (spec.priority > best.priority || (spec.priority === best.priority && LEVELS.indexOf(v.level) < LEVELS.indexOf(best.level))));
-        if (better) best = { score: v.score, level: v.level, category: spec.category, priority: spec.priority };
-      } else if (v.matched) bestUnlevelled = Math.max(bestUnlevelled, v.score);
+          score > best.score ||
+          (score === best.score && (spec.priority > best.priority || (spec.priority === best.priority && LEVELS.indexOf(level) < LEVELS.indexOf(best.level))));
+        if (better) best = { score, level, category: spec.category, priority: spec.priority };
+      } else if (matched) bestUnlevelled = Math.max(bestUnlevelled, score);
     }
-    const c = closest as { rule: CompiledRule; spans: RuleSpan[]; potential: number } | null;
-    if (c && explanation.length === 0) explain(c.rule, this.evaluateRule(c.rule, c.spans, ctx));
+    if (closest >= 0 && explanation.length === 0) {
+      const rule = this.compiled[closest]!;
+      explain(rule, this.evaluateRule(rule, leftmostLongestSorted(sc.own[closest]!, common, []), ctx));
+    }
 
     const b = best as { score: number; level: Level; category: string } | null;
     return {
@@ -357,22 +476,27 @@ class CompiledEngine implements RuleEngine {
     };
   }
 
-  /** evaluateRule's verdict without its explanation details; must agree with it exactly (test/scoring/verdict.test.ts). */
+  /**
+   * evaluateRule's verdict without its explanation details; must agree with it exactly
+   * (test/scoring/verdict.test.ts). Allocates nothing: the spans a cue negates get `stamp`, and
+   * the answer is the scratch verdict, valid until the next call.
+   */
   private verdict(
     rule: CompiledRule,
     spans: RuleSpan[],
     { cues, text, headEnd, kind, sourceWeight, active, focusPresent }: ItemContext,
+    stamp: number,
   ): Verdict {
     const spec = rule.spec;
-    let negatedSpans: Set<object> | null = null;
+    const sc = this.scratch;
     let excluded = false;
     let topicExcluded = false;
-    let found: RuleSpan[] = [];
+    let found = sc.found;
+    found.length = 0;
     let needsContext = false;
     for (const s of spans) {
-      const cue = findCue(s, cues, rule.index, spec.negationWindow, text, spans);
-      if (cue) {
-        (negatedSpans ??= new Set()).add(s);
+      if (findCue(s, cues, rule.index, spec.negationWindow, text, spans)) {
+        s.mark = stamp;
         continue;
       }
       if (s.role === 'unless') {
@@ -385,7 +509,8 @@ class CompiledEngine implements RuleEngine {
     }
     if (needsContext) {
       const all = found;
-      found = [];
+      found = sc.kept;
+      found.length = 0;
       for (const s of all) {
         const want = rule.contextGroups[s.group];
         const only = rule.contextTerms[s.group];
@@ -403,29 +528,46 @@ class CompiledEngine implements RuleEngine {
       }
     }
 
+    // A group's distinct words (lower-cased), each with the weight it was last seen with.
     const nGroups = spec.groups.length;
     const present = rule.present.fill(0);
-    const groupTerms: (Map<string, number> | undefined)[] = new Array(nGroups);
+    sc.pairs(found.length);
+    const { pairGroup, pairWord, pairWeight, weights } = sc;
+    let pairs = 0;
     for (const s of found) {
-      (groupTerms[s.group] ??= new Map()).set(s.term.toLowerCase(), s.weight);
+      let j = 0;
+      while (j < pairs && (pairGroup[j] !== s.group || pairWord[j] !== s.lid)) j++;
+      if (j === pairs) {
+        pairGroup[j] = s.group;
+        pairWord[j] = s.lid;
+        pairs++;
+      }
+      pairWeight[j] = s.weight;
       present[s.group] = 1;
     }
     let sum = 0;
     for (let gi = 0; gi < nGroups; gi++) {
-      const terms = groupTerms[gi];
-      sum += terms ? round2(groupScore([...terms.values()])) : 0;
+      if (present[gi] === 0) continue;
+      let m = 0;
+      for (let j = 0; j < pairs; j++) if (pairGroup[j] === gi) weights[m++] = pairWeight[j]!;
+      sum += round2(groupScoreOf(weights, m));
     }
 
     const anywhere = rule.when(present, present);
     let whenOk = anywhere;
-    if (anywhere && spec.near !== undefined) whenOk = hasWindow(rule, found, present, spec.near);
+    if (anywhere && spec.near !== undefined) whenOk = hasWindow(rule, found, present, spec.near, sc.window);
     const overridden = topicExcluded && rule.override !== null && rule.override(present, present);
     const matched = whenOk && !excluded && !(topicExcluded && !overridden);
     const base = Math.max(0, round2(sum));
     const kindWeight = kind ? spec.kindWeights[kind] ?? 1 : 1;
     const factor = active.length ? calendarBoost(active, spec.category, focusPresent).factor : 1;
     const finalScore = round2(base * kindWeight * sourceWeight * factor);
-    return { matched, score: matched ? finalScore : 0, potential: finalScore, level: matched ? levelFor(finalScore, spec.levels) : null, negatedSpans };
+    const v = sc.verdict;
+    v.matched = matched;
+    v.score = matched ? finalScore : 0;
+    v.potential = finalScore;
+    v.level = matched ? levelFor(finalScore, spec.levels) : null;
+    return v;
   }
 
   private evaluateRule(
@@ -534,8 +676,8 @@ const NO_BOOST: CalendarBoost = Object.freeze({ factor: 1, applied: [] }) as Cal
  * order), without copying or sorting: on a tie the rule's own span comes first, as its payload
  * was registered first.
  */
-function leftmostLongestSorted(own: readonly RuleSpan[], common: readonly RuleSpan[]): RuleSpan[] {
-  const kept: RuleSpan[] = [];
+function leftmostLongestSorted(own: readonly RuleSpan[], common: readonly RuleSpan[], kept: RuleSpan[]): RuleSpan[] {
+  kept.length = 0;
   let lastEnd = -1;
   let i = 0;
   let j = 0;
@@ -614,10 +756,10 @@ function findCue(s: RuleSpan, cues: CueSpan[], ri: number, window: number, text:
 }
 
 /** findWindow's yes/no over group indices, without allocating per step. */
-function hasWindow(rule: CompiledRule, positives: RuleSpan[], present: Uint8Array, near: number): boolean {
+function hasWindow(rule: CompiledRule, positives: RuleSpan[], present: Uint8Array, near: number, hits: RuleSpan[]): boolean {
   const counts = rule.counts.fill(0);
   const win = rule.near.fill(0);
-  const hits: RuleSpan[] = [];
+  hits.length = 0;
   for (const s of positives) if (rule.positiveGroup[s.group] === 1) hits.push(s);
   let j = 0;
   for (let i = 0; i < hits.length; i++) {

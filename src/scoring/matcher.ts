@@ -35,6 +35,40 @@ export class TermMatcher<P> {
     return this.payloads.size;
   }
 
+  /** The distinct terms (ASCII lower-cased), indexed as collect() reports them. */
+  get keys(): readonly string[] {
+    return [...this.payloads.keys()];
+  }
+
+  /** Every payload registered under term index `t`. */
+  payloadsOf(t: number): readonly P[] {
+    return this.byIndex[t]!;
+  }
+
+  /**
+   * match() without objects: fills `buf` with every occurrence as (term index, start, end) and
+   * `buf.order` with their indices ordered by start then longest first, as match() orders them.
+   * The scoring hot path uses it; the buffer is reused from item to item.
+   */
+  collect(text: string, buf: MatchBuffer): number {
+    buf.n = 0;
+    if (this.payloads.size === 0 || !text) return 0;
+    this.automaton.scan(text, buf.push);
+    const { start, end, order, n } = buf;
+    // The scan reports by end offset; terms are short, so this is nearly sorted already.
+    for (let i = 0; i < n; i++) {
+      const s = start[i]!;
+      const e = end[i]!;
+      let j = i - 1;
+      while (j >= 0 && (start[order[j]!]! > s || (start[order[j]!]! === s && end[order[j]!]! < e))) {
+        order[j + 1] = order[j]!;
+        j--;
+      }
+      order[j + 1] = i;
+    }
+    return n;
+  }
+
   /** Every occurrence, overlaps included, ordered by start then longest first. */
   match(text: string): TermMatch<P>[] {
     if (this.payloads.size === 0 || !text) return [];
@@ -44,6 +78,35 @@ export class TermMatcher<P> {
     });
     out.sort(byStartThenLongest);
     return out;
+  }
+}
+
+/** Growable columns of one text's matches, reused across texts. */
+export class MatchBuffer {
+  term = new Int32Array(256);
+  start = new Int32Array(256);
+  end = new Int32Array(256);
+  order = new Int32Array(256);
+  n = 0;
+  readonly push = (t: number, s: number, e: number): void => {
+    if (this.n === this.term.length) this.grow();
+    const i = this.n++;
+    this.term[i] = t;
+    this.start[i] = s;
+    this.end[i] = e;
+  };
+
+  private grow(): void {
+    const size = this.term.length * 2;
+    const more = (a: Int32Array) => {
+      const b = new Int32Array(size);
+      b.set(a);
+      return b;
+    };
+    this.term = more(this.term);
+    this.start = more(this.start);
+    this.end = more(this.end);
+    this.order = new Int32Array(size);
   }
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { TermMatcher, leftmostLongest } from '../../src/scoring/matcher.ts';
+import fc from 'fast-check';
+import { MatchBuffer, TermMatcher, leftmostLongest } from '../../src/scoring/matcher.ts';
 
 describe('TermMatcher', () => {
   const m = new TermMatcher<string>([
@@ -21,6 +22,25 @@ describe('TermMatcher', () => {
       ['中毒', 11, 13],
     ]);
     for (const x of m.match(text)) expect(text.slice(x.start, x.end)).toBe(x.term);
+  });
+
+  it('collects the same occurrences in the same order as match(), into a reused buffer that grows', () => {
+    const buf = new MatchBuffer();
+    const keys = m.keys;
+    const pieces = ['食物', '中毒', '学生', '呕吐', 'icu', 'ICU', '，', '物中', '毒'];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 200 }), (parts) => {
+        const text = parts.join('');
+        const n = m.collect(text, buf);
+        const got = Array.from({ length: n }, (_, k) => {
+          const i = buf.order[k]!;
+          return [keys[buf.term[i]!], buf.start[i], buf.end[i], m.payloadsOf(buf.term[i]!)];
+        });
+        expect(got).toEqual(m.match(text).map((x) => [x.term.toLowerCase(), x.start, x.end, x.payloads]));
+      }),
+      { numRuns: 200 },
+    );
+    expect(m.collect('', buf)).toBe(0);
   });
 
   it('keeps every payload registered under one term', () => {

@@ -66,6 +66,18 @@ describe('compact scoring agrees with full scoring', async () => {
     for (const input of generated) check(input);
   });
 
+  it('gives an item the same result whatever the engine scored before it (its buffers are reused)', async () => {
+    const fresh = async () => loadRuleEngine(path.join(ROOT, 'rules'));
+    const sample = [...labelled.slice(0, 40), ...generated.slice(0, 40)];
+    const shared = await fresh();
+    // Warm the shared engine on long, hit-heavy texts first, so its pools hold stale spans.
+    for (const input of generated.slice(40, 120)) shared.score(input, { detail: 'compact' });
+    for (const input of sample) {
+      const alone = await fresh();
+      for (const detail of ['compact', 'full'] as const) expect(shared.score(input, { detail })).toEqual(alone.score(input, { detail }));
+    }
+  });
+
   it('on random splices of risk wording, negation, exclusions and context words', () => {
     const words = ['学校食堂', '食物中毒', '呕吐', '腹泻', '20余名学生', '没有', '未发现', '并非', '演练', '辟谣', '食谱', '过期', '变质', '月饼', '超市', '翻新', '，', '。', '某某', '卖'];
     fc.assert(

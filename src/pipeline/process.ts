@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Segmenter } from '../text/segmenter.ts';
 import { createRegionResolver, type RegionResolver } from '../text/regions.ts';
 import { createSegmenter, type SegmenterBackend } from '../text/segment.ts';
-import type { RuleEngine } from '../scoring/engine.ts';
+import type { RuleEngine, ScoreResult } from '../scoring/engine.ts';
 
 export interface ProcessDeps {
   /** A getter, so a rules reload swaps the engine between two items, never inside one. */
@@ -20,6 +20,7 @@ export interface ProcessDeps {
 }
 
 export type Processor = (raw: RawItem) => ScoredItem;
+export type BatchProcessor = (raws: readonly RawItem[]) => ScoredItem[];
 
 const withDefault = (found: string[], fallback: string | undefined) => (found.length || !fallback ? found : [fallback]);
 
@@ -35,36 +36,88 @@ function requestWeight(raw: RawItem): number {
   return (t ? REQUEST_TYPE_WEIGHTS[t] : undefined) ?? 1;
 }
 
-/** The process stage for one item: normalise, segment, regions, score, SimHash. Pure given its deps. */
-export function createProcessor(deps: ProcessDeps): Processor {
+/**
+ * The raw item's fields, which the scored item copies one by one: spreading `{ ...raw }` cost
+ * about 11 µs per item here, as much as finding an item's regions. A RawItem field added later
+ * and not copied below fails to compile here.
+ */
+const COPIED_RAW_FIELDS = ['id', 'sourceId', 'kind', 'title', 'body', 'url', 'publishedAt', 'fetchedAt', 'regionHint', 'fields'] as const;
+type Uncopied = Exclude<keyof RawItem, (typeof COPIED_RAW_FIELDS)[number]>;
+export const RAW_FIELDS_COPIED: [Uncopied] extends [never] ? readonly (keyof RawItem)[] : never = COPIED_RAW_FIELDS;
+
+/**
+ * The process stage for a batch: normalise, segment, score, regions, SimHash, each step over the
+ * whole batch before the next. Item by item, each step evicted the others' tables from the CPU
+ * caches (the jieba dictionary, the IDF table, the automaton): the segmenter alone ran about 35%
+ * slower inside the stage than on its own. Pure given its deps; a rules reload takes effect
+ * between two batches.
+ */
+export function createBatchProcessor(deps: ProcessDeps): BatchProcessor {
   const now = deps.now ?? (() => new Date());
-  return (raw) => {
-    const text = normaliseItemText(raw.title, raw.body);
-    const tokens = deps.segmenter.cut(text);
-    const at = new Date(raw.publishedAt);
-    const s = deps.engine().score({
-      text,
-      title: raw.title,
-      kind: raw.kind,
-      sourceId: raw.sourceId,
-      sourceWeight: (deps.sourceWeight?.(raw.sourceId) ?? 1) * requestWeight(raw),
-      at: Number.isNaN(at.getTime()) ? now() : at,
-    }, { detail: 'compact' });
-    return {
-      ...raw,
-      text,
-      tokens,
-      simhash: simhash(tokens),
-      regions: withDefault(deps.regions.extract(text, raw.regionHint), deps.sourceRegion?.(raw.sourceId)),
-      category: s.category,
-      score: s.score,
-      level: s.level,
-      risk: s.risk,
-      hits: s.hits,
-      explanation: s.explanation,
-      processedAt: now().toISOString(),
-    };
+  return (raws) => {
+    const n = raws.length;
+    const engine = deps.engine();
+    const texts = new Array<string>(n);
+    for (let i = 0; i < n; i++) texts[i] = normaliseItemText(raws[i]!.title, raws[i]!.body);
+    const tokens = new Array<string[]>(n);
+    for (let i = 0; i < n; i++) tokens[i] = deps.segmenter.cut(texts[i]!);
+    const scores = new Array<ScoreResult>(n);
+    for (let i = 0; i < n; i++) {
+      const raw = raws[i]!;
+      const at = new Date(raw.publishedAt);
+      scores[i] = engine.score(
+        {
+          text: texts[i]!,
+          title: raw.title,
+          kind: raw.kind,
+          sourceId: raw.sourceId,
+          sourceWeight: (deps.sourceWeight?.(raw.sourceId) ?? 1) * requestWeight(raw),
+          at: Number.isNaN(at.getTime()) ? now() : at,
+        },
+        { detail: 'compact' },
+      );
+    }
+    const regions = new Array<string[]>(n);
+    for (let i = 0; i < n; i++) regions[i] = withDefault(deps.regions.extract(texts[i]!, raws[i]!.regionHint), deps.sourceRegion?.(raws[i]!.sourceId));
+    const hashes = new Array<string>(n);
+    for (let i = 0; i < n; i++) hashes[i] = simhash(tokens[i]!);
+    const processedAt = now().toISOString();
+    const out = new Array<ScoredItem>(n);
+    for (let i = 0; i < n; i++) {
+      const raw = raws[i]!;
+      const s = scores[i]!;
+      out[i] = {
+        id: raw.id,
+        sourceId: raw.sourceId,
+        kind: raw.kind,
+        title: raw.title,
+        body: raw.body,
+        url: raw.url,
+        publishedAt: raw.publishedAt,
+        fetchedAt: raw.fetchedAt,
+        regionHint: raw.regionHint,
+        fields: raw.fields,
+        text: texts[i]!,
+        tokens: tokens[i]!,
+        simhash: hashes[i]!,
+        regions: regions[i]!,
+        category: s.category,
+        score: s.score,
+        level: s.level,
+        risk: s.risk,
+        hits: s.hits,
+        explanation: s.explanation,
+        processedAt,
+      };
+    }
+    return out;
   };
+}
+
+/** The process stage for one item (a batch of one). */
+export function createProcessor(deps: ProcessDeps): Processor {
+  const batch = createBatchProcessor(deps);
+  return (raw) => batch([raw])[0]!;
 }
 
 /** What a pipeline file says about processing: the same in the main thread and in every worker. */
@@ -82,15 +135,21 @@ export function settingsSegmenter(s: ProcessSettings, terms: readonly string[]):
   return createSegmenter({ backend: s.segmenter, dictDir: join(s.rulesDir, 'dict'), extraWords: terms });
 }
 
-/** The processor a pipeline's settings describe; pass `segmenter` to share one already loaded. */
-export function settingsProcessor(engine: () => RuleEngine, s: ProcessSettings, segmenter?: Segmenter): Processor {
+/** The batch processor a pipeline's settings describe; pass `segmenter` to share one already loaded. */
+export function settingsBatchProcessor(engine: () => RuleEngine, s: ProcessSettings, segmenter?: Segmenter): BatchProcessor {
   const weights = new Map(s.weights);
   const sourceRegions = new Map(s.sourceRegions);
-  return createProcessor({
+  return createBatchProcessor({
     engine,
     segmenter: segmenter ?? settingsSegmenter(s, engine().terms),
     regions: createRegionResolver({ province: s.province }),
     sourceWeight: (id) => weights.get(id) ?? 1,
     sourceRegion: (id) => sourceRegions.get(id),
   });
+}
+
+/** The processor a pipeline's settings describe (a batch of one); pass `segmenter` to share one already loaded. */
+export function settingsProcessor(engine: () => RuleEngine, s: ProcessSettings, segmenter?: Segmenter): Processor {
+  const batch = settingsBatchProcessor(engine, s, segmenter);
+  return (raw) => batch([raw])[0]!;
 }

@@ -3,7 +3,7 @@ import { loadRuleSet, type CalendarPeriod, type RuleSet, type RuleSpec } from '.
 import { MatchBuffer, TermMatcher, leftmostLongest } from './matcher.ts';
 import { compileWhen, evaluateWhen, formatWhen, whenGroups, type GroupPredicate } from './when.ts';
 import { activePeriods, calendarBoost, type CalendarBoost } from './calendar.ts';
-import { explainReason } from './explain.ts';
+import { explainReason, type ExplainContext } from './explain.ts';
 
 export interface ScoreInput {
   /** Already normalised (normaliseItemText); hit offsets point into it. */
@@ -176,6 +176,10 @@ interface ItemContext {
   sourceWeight: number;
   active: CalendarPeriod[];
   focusPresent: ReadonlySet<string>;
+  /** What an explanation says about the scanned length. */
+  truncated: boolean;
+  scanned: number;
+  length: number;
 }
 
 /** What scoring needs of a rule that will not be explained; the spans a cue negated carry the verdict's stamp. */
@@ -396,7 +400,7 @@ class CompiledEngine implements RuleEngine {
     const title = typeof input?.title === 'string' ? input.title : '';
     const titleEnd = title && text.startsWith(title) ? title.length + 1 : 0;
     const headEnd = titleEnd + this.set.common.unlessTopic.head;
-    const ctx: ItemContext = { cues, text, headEnd, kind, sourceWeight, active, focusPresent: focusPresent ?? NO_FOCUS };
+    const ctx: ItemContext = { cues, text, headEnd, kind, sourceWeight, active, focusPresent: focusPresent ?? NO_FOCUS, truncated, scanned: text.length, length: full.length };
 
     const hits: Hit[] = [];
     const explanation: RuleExplanation[] = [];
@@ -406,8 +410,7 @@ class CompiledEngine implements RuleEngine {
     let closestPotential = 0;
     // word → 1 (seen plain) | 2 (seen negated), so trends get each word once per polarity.
     const seenTerms = new Map<string, number>();
-    const explain = (rule: CompiledRule, r: RuleEvaluation) =>
-      explanation.push(explainReason(rule.spec, { ...r, truncated, scanned: text.length, length: full.length }));
+    const explain = (rule: CompiledRule, r: ExplainContext) => explanation.push(explainReason(rule.spec, r));
 
     // A rule none of whose own terms occurs cannot match: a shared exclusion word alone (宣传,
     // 科普…) must not make every rule evaluate and explain itself. Rule order keeps explanations stable.
@@ -573,8 +576,8 @@ class CompiledEngine implements RuleEngine {
   private evaluateRule(
     rule: CompiledRule,
     spans: RuleSpan[],
-    { cues, text, headEnd, kind, sourceWeight, active, focusPresent }: ItemContext,
-  ): RuleEvaluation {
+    { cues, text, headEnd, kind, sourceWeight, active, focusPresent, truncated, scanned, length }: ItemContext,
+  ): ExplainContext {
     const spec = rule.spec;
     const negatedSpans = new Map<RuleSpan, string>();
     const excludedBy: string[] = [];
@@ -609,11 +612,11 @@ class CompiledEngine implements RuleEngine {
     const positives = found;
 
     const groupTerms: (Map<string, number> | undefined)[] = new Array(spec.groups.length);
-    const present = new Set<string>();
+    const present = rule.present.fill(0);
     for (const s of positives) {
       const m = (groupTerms[s.group] ??= new Map());
       m.set(s.term.toLowerCase(), s.weight);
-      present.add(rule.groupNames[s.group]!);
+      present[s.group] = 1;
     }
     const groups: GroupScore[] = spec.groups.map((g, gi) => {
       const terms = groupTerms[gi];
@@ -622,17 +625,16 @@ class CompiledEngine implements RuleEngine {
         : { group: g.name, label: g.label, weight: g.weight, score: 0, terms: [] };
     });
 
-    const has = (g: string) => present.has(g);
-    const anywhere = evaluateWhen(spec.when, has);
+    const anywhere = rule.when(present, present);
     let window: { start: number; end: number } | null = null;
     let whenOk = anywhere;
     if (anywhere && spec.near !== undefined) {
-      window = findWindow(spec, positives, rule.positive, present, spec.near);
+      window = findWindow(rule, positives, present, spec.near);
       whenOk = window !== null;
     }
 
     // Strong evidence (several people ill) outweighs a topic word: a parent asking for the 食谱 is still reporting an outbreak.
-    const overridden = topicExcludedBy.length > 0 && spec.override !== undefined && evaluateWhen(spec.override, has);
+    const overridden = topicExcludedBy.length > 0 && rule.override !== null && rule.override(present, present);
     if (!overridden) excludedBy.push(...topicExcludedBy);
     const excluded = excludedBy.length > 0;
     const matched = whenOk && !excluded;
@@ -664,6 +666,9 @@ class CompiledEngine implements RuleEngine {
       potential: finalScore,
       level,
       whenText: rule.whenText,
+      truncated,
+      scanned,
+      length,
     };
   }
 }
@@ -795,24 +800,25 @@ function insideSpan(spans: readonly RuleSpan[], start: number, end: number): boo
 
 /**
  * The first span of at most `near` characters where the `when` expression holds, using only hits
- * inside the span for groups that must be present (groups under `not` are judged on the whole text).
+ * inside the span for groups that must be present (groups under `not` are judged on the whole
+ * text). hasWindow's scan, keeping where the window lies.
  */
-function findWindow(rule: RuleSpec, positives: RuleSpan[], required: Set<string>, present: Set<string>, near: number): { start: number; end: number } | null {
-  const hits = positives.filter((s) => required.has(rule.groups[s.group]!.name));
-  const counts = new Map<string, number>();
-  const has = (g: string, underNot: boolean): boolean => (underNot ? present.has(g) : (counts.get(g) ?? 0) > 0);
+function findWindow(rule: CompiledRule, positives: RuleSpan[], present: Uint8Array, near: number): { start: number; end: number } | null {
+  const counts = rule.counts.fill(0);
+  const win = rule.near.fill(0);
+  const hits = positives.filter((s) => rule.positiveGroup[s.group] === 1);
   let j = 0;
   for (let i = 0; i < hits.length; i++) {
     if (j < i) j = i;
     while (j < hits.length && hits[j]!.end - hits[i]!.start <= near) {
-      const g = rule.groups[hits[j]!.group]!.name;
-      counts.set(g, (counts.get(g) ?? 0) + 1);
+      const g = hits[j]!.group;
+      if (++counts[g]! > 0) win[g] = 1;
       j++;
     }
-    if (evaluateWhen(rule.when, has)) return { start: hits[i]!.start, end: hits[Math.max(i, j - 1)]!.end };
+    if (rule.when(present, win)) return { start: hits[i]!.start, end: hits[Math.max(i, j - 1)]!.end };
     if (j > i) {
-      const g = rule.groups[hits[i]!.group]!.name;
-      counts.set(g, (counts.get(g) ?? 0) - 1);
+      const g = hits[i]!.group;
+      if (--counts[g]! <= 0) win[g] = 0;
     }
   }
   return null;

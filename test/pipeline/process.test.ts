@@ -74,3 +74,59 @@ describe('a source region', () => {
     expect(p(raw({ sourceId: 'other', kind: 'notice', title: '某乡农贸市场快检发现韭菜农药残留超标', body: '' })).regions).toEqual([]);
   });
 });
+
+describe('the scored item', () => {
+  it('keeps every field of the raw item as it came', async () => {
+    const { createProcessor, RAW_FIELDS_COPIED } = await import('../../src/pipeline/process.ts');
+    const { loadRuleEngine } = await import('../../src/scoring/engine.ts');
+    const { createSegmenter } = await import('../../src/text/segment.ts');
+    const { createRegionResolver } = await import('../../src/text/regions.ts');
+    const { RawItem } = await import('../../src/core/types.ts');
+    const engine = await loadRuleEngine(resolve('rules'));
+    const p = createProcessor({ engine: () => engine, segmenter: createSegmenter(), regions: createRegionResolver({ province: '360000' }) });
+    const full = RawItem.parse({
+      id: 'h-1',
+      sourceId: 'hotline-12315',
+      kind: 'complaint',
+      title: '超市卖过期牛奶',
+      body: '在于都县某超市买的牛奶已过期三天。',
+      url: 'https://example.gov.cn/12315/1',
+      publishedAt: '2026-11-28T09:00:00.000Z',
+      fetchedAt: '2026-11-28T09:05:00.000Z',
+      regionHint: '于都县',
+      fields: { 被投诉主体: '某超市', 诉求类型: '投诉' },
+    });
+    // Every field the schema knows is set above, so none can be dropped unnoticed.
+    expect(Object.keys(full).sort()).toEqual(Object.keys(RawItem.shape).sort());
+    expect([...RAW_FIELDS_COPIED].sort()).toEqual(Object.keys(RawItem.shape).sort());
+    const scored = p(full);
+    for (const key of Object.keys(RawItem.shape)) expect({ key, value: scored[key as keyof typeof scored] }).toEqual({ key, value: full[key as keyof typeof full] });
+  });
+});
+
+describe('the batch processor', () => {
+  it('scores a batch exactly as it scores each item alone', async () => {
+    const { createProcessor, createBatchProcessor } = await import('../../src/pipeline/process.ts');
+    const { loadRuleEngine } = await import('../../src/scoring/engine.ts');
+    const { createSegmenter } = await import('../../src/text/segment.ts');
+    const { createRegionResolver } = await import('../../src/text/regions.ts');
+    const { corpus } = await import('../bench/corpus.ts');
+    const engine = await loadRuleEngine(resolve('rules'));
+    const clock = () => new Date('2026-11-29T08:00:00.000Z');
+    const deps = {
+      engine: () => engine,
+      segmenter: createSegmenter({ dictDir: resolve('rules/dict'), extraWords: engine.terms }),
+      regions: createRegionResolver({ province: '360000' }),
+      sourceWeight: (id: string) => (id.startsWith('hotline') ? 1.2 : 1),
+      sourceRegion: (id: string) => (id === 'yudu-gov' ? '360731' : undefined),
+      now: clock,
+    };
+    const items = corpus(300, { seed: 11 });
+    items[3] = { ...items[3]!, sourceId: 'yudu-gov', publishedAt: 'not a date' };
+    const one = createProcessor(deps);
+    const batch = createBatchProcessor(deps);
+    const byBatch = [...batch(items.slice(0, 128)), ...batch(items.slice(128)), ...batch([])];
+    expect(byBatch).toEqual(items.map(one));
+    expect(byBatch.filter((s) => s.risk).length).toBeGreaterThan(10);
+  });
+});

@@ -70,6 +70,8 @@ interface RuleSpan extends Span {
   topic: boolean;
   /** The term lower-cased, as a number: what counts a group's distinct words. */
   lid: number;
+  /** The matcher's term index when the text wrote the term exactly as listed (not in other ASCII case), else -1. */
+  tid: number;
   /** The verdict stamp that found this span negated (spans are pooled, see CompiledEngine.spans). */
   mark: number;
 }
@@ -216,15 +218,30 @@ class Scratch {
   readonly own: RuleSpan[][];
   generation = 0;
   stamp = 0;
+  /** Per matcher term, for hits of unmatched rules: the item generation and 1 (seen plain) | 2 (seen negated). */
+  readonly seenAt: Uint32Array;
+  readonly seenAs: Uint8Array;
 
-  constructor(rules: number) {
+  constructor(rules: number, terms: number) {
+    this.seenAt = new Uint32Array(terms);
+    this.seenAs = new Uint8Array(terms);
     this.touched = new Uint32Array(rules);
     this.hasTerm = new Uint8Array(rules);
     this.own = Array.from({ length: rules }, () => []);
   }
 
+  /** The next item's generation; the stamped arrays restart when it would leave 32 bits. */
+  nextGeneration(): number {
+    if (this.generation === 0xffffffff) {
+      this.generation = 0;
+      this.touched.fill(0);
+      this.seenAt.fill(0);
+    }
+    return ++this.generation;
+  }
+
   span(i: number): RuleSpan {
-    return (this.spans[i] ??= { start: 0, end: 0, term: '', role: 'term', group: -1, weight: 0, topic: false, lid: 0, mark: 0 });
+    return (this.spans[i] ??= { start: 0, end: 0, term: '', role: 'term', group: -1, weight: 0, topic: false, lid: 0, tid: -1, mark: 0 });
   }
 
   pairs(n: number): void {
@@ -269,6 +286,7 @@ class CompiledEngine implements RuleEngine {
   private readonly compiled: CompiledRule[];
   /** Per matcher term: its lower-cased form's number (two terms differing only in case share one). */
   private readonly lowerId: Int32Array;
+  private readonly keys: readonly string[];
   private readonly scratch: Scratch;
 
   constructor(
@@ -305,7 +323,8 @@ class CompiledEngine implements RuleEngine {
       if (id === undefined) lower.set(l, (id = lower.size));
       return id;
     });
-    this.scratch = new Scratch(set.rules.length);
+    this.keys = this.matcher.keys;
+    this.scratch = new Scratch(set.rules.length, this.keys.length);
   }
 
   score(input: ScoreInput, opts: ScoreOptions = {}): ScoreResult {
@@ -325,7 +344,7 @@ class CompiledEngine implements RuleEngine {
 
     // Sparse: only rules the text touches get a span list, so the cost follows the hits, not the rule count.
     const sc = this.scratch;
-    const generation = ++sc.generation;
+    const generation = sc.nextGeneration();
     const n = this.matcher.collect(text, sc.matches);
     const { term: mTerm, start: mStart, end: mEnd, order } = sc.matches;
     const withTerm = sc.withTerm;
@@ -342,6 +361,7 @@ class CompiledEngine implements RuleEngine {
       const start = mStart[m]!;
       const end = mEnd[m]!;
       const term = text.slice(start, end);
+      const tid = term === this.keys[t] ? t : -1;
       for (const p of this.matcher.payloadsOf(t)) {
         switch (p.kind) {
           case 'term':
@@ -351,6 +371,7 @@ class CompiledEngine implements RuleEngine {
             span.end = end;
             span.term = term;
             span.lid = this.lowerId[t]!;
+            span.tid = tid;
             span.mark = 0;
             if (p.kind === 'term') {
               span.role = 'term';
@@ -408,8 +429,10 @@ class CompiledEngine implements RuleEngine {
     let bestUnlevelled = 0;
     let closest = -1;
     let closestPotential = 0;
-    // word → 1 (seen plain) | 2 (seen negated), so trends get each word once per polarity.
-    const seenTerms = new Map<string, number>();
+    // word → 1 (seen plain) | 2 (seen negated), so trends get each word once per polarity: by term
+    // index when written as listed, by the word itself for other ASCII case (rare).
+    let seenTerms: Map<string, number> | null = null;
+    const { seenAt, seenAs } = sc;
     const explain = (rule: CompiledRule, r: ExplainContext) => explanation.push(explainReason(rule.spec, r));
 
     // A rule none of whose own terms occurs cannot match: a shared exclusion word alone (宣传,
@@ -434,9 +457,17 @@ class CompiledEngine implements RuleEngine {
         if (compact && !matched) {
           // Unmatched rules only tell trends which words occurred: one hit per distinct word is enough.
           const bit = isNegated ? 2 : 1;
-          const seen = seenTerms.get(s.term) ?? 0;
-          if (seen & bit) continue;
-          seenTerms.set(s.term, seen | bit);
+          const tid = s.tid;
+          if (tid >= 0) {
+            const seen = seenAt[tid] === generation ? seenAs[tid]! : 0;
+            if (seen & bit) continue;
+            seenAt[tid] = generation;
+            seenAs[tid] = seen | bit;
+          } else {
+            const seen = (seenTerms ??= new Map()).get(s.term) ?? 0;
+            if (seen & bit) continue;
+            seenTerms.set(s.term, seen | bit);
+          }
         }
         hits.push({
           rule: rule.spec.id,

@@ -8,46 +8,111 @@ import { createRequire } from 'node:module';
  * for web pages, short news items need a looser bound (the incidents stage documents its own).
  */
 
-let idfTable: Map<string, number> | null = null;
 /** Median IDF of jieba's table, used for words it does not know (names, new terms). */
 const UNKNOWN_IDF = 11.7;
 
-/** jieba's IDF table (shipped with @node-rs/jieba), loaded once on first use. */
-export function jiebaIdf(token: string): number {
-  if (!idfTable) {
-    const path = createRequire(import.meta.url).resolve('@node-rs/jieba/idf.txt');
-    idfTable = new Map();
-    for (const line of readFileSync(path, 'utf8').split('\n')) {
-      const sp = line.indexOf(' ');
-      if (sp > 0) idfTable.set(line.slice(0, sp), Number(line.slice(sp + 1)));
+/*
+ * jieba's IDF table (about 270,000 words) keyed by the same two 32-bit hashes SimHash computes for
+ * every token anyway, in typed arrays with open addressing: a lookup is a few array reads and no
+ * string hashing. A Map of the words took about 30 MB per thread and, for the stage, a cache-missing
+ * string lookup per token. Two words of the table with equal 64-bit hashes (none today) are marked
+ * ambiguous and looked up by the word itself.
+ */
+interface IdfTable {
+  hi: Int32Array;
+  lo: Int32Array;
+  value: Float64Array;
+  used: Uint8Array;
+  mask: number;
+  /** Words whose 64-bit hash another word of the table shares. */
+  ambiguous: Map<string, number>;
+}
+let idfTable: IdfTable | null = null;
+const AMBIGUOUS = -1;
+
+function loadIdfTable(): IdfTable {
+  const path = createRequire(import.meta.url).resolve('@node-rs/jieba/idf.txt');
+  const lines = readFileSync(path, 'utf8').split('\n');
+  // At most half full keeps probe runs short; about 9 MB for jieba's table.
+  let size = 1024;
+  while (size < lines.length * 1.5) size *= 2;
+  const t: IdfTable = { hi: new Int32Array(size), lo: new Int32Array(size), value: new Float64Array(size), used: new Uint8Array(size), mask: size - 1, ambiguous: new Map() };
+  // The line that filled each slot, to tell a repeated word (the later line wins) from a hash collision.
+  const ownerLine = new Int32Array(size);
+  const wordOf = (line: string) => line.slice(0, line.indexOf(' '));
+  for (let li = 0; li < lines.length; li++) {
+    const line = lines[li]!;
+    const sp = line.indexOf(' ');
+    if (sp <= 0) continue;
+    const word = line.slice(0, sp);
+    const value = Number(line.slice(sp + 1));
+    const h1 = tokenHash1(word);
+    const h2 = tokenHash2(word);
+    let at = slotOf(h1, h2, t.mask);
+    while (t.used[at] === 1 && !(t.hi[at] === h1 && t.lo[at] === h2)) at = (at + 1) & t.mask;
+    if (t.used[at] === 0) {
+      t.used[at] = 1;
+      t.hi[at] = h1;
+      t.lo[at] = h2;
+      t.value[at] = value;
+      ownerLine[at] = li;
+    } else if (t.value[at] === AMBIGUOUS) {
+      t.ambiguous.set(word, value);
+    } else if (wordOf(lines[ownerLine[at]!]!) === word) {
+      t.value[at] = value;
+    } else {
+      t.ambiguous.set(wordOf(lines[ownerLine[at]!]!), t.value[at]!);
+      t.ambiguous.set(word, value);
+      t.value[at] = AMBIGUOUS;
     }
   }
-  return idfTable.get(token) ?? UNKNOWN_IDF;
+  return t;
 }
 
-/*
- * jieba's IDF table is large (hundreds of thousands of words), so each lookup is a few cache
- * misses; the words of news items repeat. A small direct-mapped cache keyed by the token's hash
- * keeps the recent ones close. Only for jiebaIdf, which is a pure table lookup: any other idf
- * function is called exactly as before.
- */
-const IDF_CACHE_SIZE = 1 << 14;
-const idfCacheToken: (string | undefined)[] = new Array<string | undefined>(IDF_CACHE_SIZE).fill(undefined);
-const idfCacheHi = new Int32Array(IDF_CACHE_SIZE);
-const idfCacheLo = new Int32Array(IDF_CACHE_SIZE);
-const idfCacheValue = new Float64Array(IDF_CACHE_SIZE);
+function slotOf(h1: number, h2: number, mask: number): number {
+  return (h1 ^ Math.imul(h2, 0x9e3779b1)) & mask;
+}
 
-function cachedJiebaIdf(token: string, h1: number, h2: number): number {
-  // A long token may be a slice that would keep its whole source text alive in the cache.
-  if (token.length > 12) return jiebaIdf(token);
-  const at = (h1 ^ Math.imul(h2, 0x9e3779b1)) & (IDF_CACHE_SIZE - 1);
-  if (idfCacheHi[at] === h1 && idfCacheLo[at] === h2 && idfCacheToken[at] === token) return idfCacheValue[at]!;
-  const value = jiebaIdf(token);
-  idfCacheToken[at] = token;
-  idfCacheHi[at] = h1;
-  idfCacheLo[at] = h2;
-  idfCacheValue[at] = value;
-  return value;
+/** IDF of a token whose hashes are h1, h2 (as simhash computes them). */
+function idfOf(token: string, h1: number, h2: number): number {
+  const t = (idfTable ??= loadIdfTable());
+  let at = slotOf(h1, h2, t.mask);
+  for (;;) {
+    if (t.used[at] === 0) return UNKNOWN_IDF;
+    if (t.hi[at] === h1 && t.lo[at] === h2) {
+      const v = t.value[at]!;
+      return v === AMBIGUOUS ? t.ambiguous.get(token) ?? UNKNOWN_IDF : v;
+    }
+    at = (at + 1) & t.mask;
+  }
+}
+
+/** jieba's IDF of a token (shipped with @node-rs/jieba), the table loaded once on first use. */
+export function jiebaIdf(token: string): number {
+  return idfOf(token, tokenHash1(token), tokenHash2(token));
+}
+
+/** The first of a token's two 32-bit FNV-1a variants, as simhash computes it inline. */
+function tokenHash1(t: string): number {
+  let h1 = 0x811c9dc5;
+  for (let j = 0; j < t.length; j++) h1 = Math.imul(h1 ^ t.charCodeAt(j), 0x01000193);
+  h1 ^= h1 >>> 16;
+  h1 = Math.imul(h1, 0x85ebca6b);
+  h1 ^= h1 >>> 13;
+  return h1;
+}
+
+/** The second variant. */
+function tokenHash2(t: string): number {
+  let h2 = 0x01000193 ^ 0x5bd1e995;
+  for (let j = 0; j < t.length; j++) {
+    h2 = Math.imul(h2 ^ t.charCodeAt(j), 0x5bd1e995);
+    h2 ^= h2 >>> 15;
+  }
+  h2 ^= h2 >>> 16;
+  h2 = Math.imul(h2, 0xc2b2ae35);
+  h2 ^= h2 >>> 16;
+  return h2;
 }
 
 /*
@@ -245,8 +310,8 @@ export function simhash(tokens: readonly string[], idf: (token: string) => numbe
       at = (at + 1) & mask;
     }
   }
-  const cached = idf === jiebaIdf;
-  for (let k = 0; k < n; k++) w[k] = counts[k]! * (cached ? cachedJiebaIdf(seen[k]!, his[k]!, los[k]!) : idf(seen[k]!));
+  const known = idf === jiebaIdf;
+  for (let k = 0; k < n; k++) w[k] = counts[k]! * (known ? idfOf(seen[k]!, his[k]!, los[k]!) : idf(seen[k]!));
   const { hi, lo } = signBits(s, n);
   // Drop the token references so the scratch does not keep an item's strings alive.
   seen.fill(undefined, 0, n);

@@ -121,3 +121,24 @@ describe('simhash', () => {
     expect(hamming('0000000100000001', '0000000000000000')).toBe(2);
   });
 });
+
+describe('jiebaIdf', () => {
+  it("gives every word of jieba's IDF file its value, and unknown words the median", async () => {
+    const { readFileSync } = await import('node:fs');
+    const { createRequire } = await import('node:module');
+    const file = readFileSync(createRequire(import.meta.url).resolve('@node-rs/jieba/idf.txt'), 'utf8');
+    const plain = new Map<string, number>();
+    for (const line of file.split('\n')) {
+      const sp = line.indexOf(' ');
+      if (sp > 0) plain.set(line.slice(0, sp), Number(line.slice(sp + 1)));
+    }
+    expect(plain.size).toBeGreaterThan(250_000);
+    let checked = 0;
+    for (const [word, value] of plain) {
+      if (jiebaIdf(word) !== value) expect({ word, idf: jiebaIdf(word) }).toEqual({ word, idf: value });
+      checked++;
+    }
+    expect(checked).toBe(plain.size);
+    for (const unknown of ['于都县某某食品有限公司', '张三丰', 'qwertyuiop', '', '𠮷野家']) if (!plain.has(unknown)) expect(jiebaIdf(unknown)).toBe(11.7);
+  });
+});

@@ -32,39 +32,46 @@ const AMBIGUOUS = -1;
 
 function loadIdfTable(): IdfTable {
   const path = createRequire(import.meta.url).resolve('@node-rs/jieba/idf.txt');
-  const lines = readFileSync(path, 'utf8').split('\n');
-  // At most half full keeps probe runs short; about 9 MB for jieba's table.
+  const file = readFileSync(path, 'utf8');
+  // Line by line without splitting the file first: an array of 270,000 line strings would raise the
+  // thread's peak memory for good.
+  let lines = 0;
+  for (let at = file.indexOf('\n'); at >= 0; at = file.indexOf('\n', at + 1)) lines++;
+  // At most two-thirds full keeps probe runs short; about 9 MB for jieba's table.
   let size = 1024;
-  while (size < lines.length * 1.5) size *= 2;
+  while (size < (lines + 1) * 1.5) size *= 2;
   const t: IdfTable = { hi: new Int32Array(size), lo: new Int32Array(size), value: new Float64Array(size), used: new Uint8Array(size), mask: size - 1, ambiguous: new Map() };
-  // The line that filled each slot, to tell a repeated word (the later line wins) from a hash collision.
-  const ownerLine = new Int32Array(size);
-  const wordOf = (line: string) => line.slice(0, line.indexOf(' '));
-  for (let li = 0; li < lines.length; li++) {
-    const line = lines[li]!;
-    const sp = line.indexOf(' ');
-    if (sp <= 0) continue;
-    const word = line.slice(0, sp);
-    const value = Number(line.slice(sp + 1));
-    const h1 = tokenHash1(word);
-    const h2 = tokenHash2(word);
-    let at = slotOf(h1, h2, t.mask);
-    while (t.used[at] === 1 && !(t.hi[at] === h1 && t.lo[at] === h2)) at = (at + 1) & t.mask;
-    if (t.used[at] === 0) {
-      t.used[at] = 1;
-      t.hi[at] = h1;
-      t.lo[at] = h2;
-      t.value[at] = value;
-      ownerLine[at] = li;
-    } else if (t.value[at] === AMBIGUOUS) {
-      t.ambiguous.set(word, value);
-    } else if (wordOf(lines[ownerLine[at]!]!) === word) {
-      t.value[at] = value;
-    } else {
-      t.ambiguous.set(wordOf(lines[ownerLine[at]!]!), t.value[at]!);
-      t.ambiguous.set(word, value);
-      t.value[at] = AMBIGUOUS;
+  // Where the word that filled each slot starts, to tell a repeated word (the later line wins) from a hash collision.
+  const ownerAt = new Int32Array(size);
+  const wordAt = (from: number) => file.slice(from, file.indexOf(' ', from));
+  for (let from = 0; from < file.length; ) {
+    let end = file.indexOf('\n', from);
+    if (end < 0) end = file.length;
+    const sp = file.indexOf(' ', from);
+    if (sp > from && sp < end) {
+      const word = file.slice(from, sp);
+      const value = Number(file.slice(sp + 1, end));
+      const h1 = tokenHash1(word);
+      const h2 = tokenHash2(word);
+      let at = slotOf(h1, h2, t.mask);
+      while (t.used[at] === 1 && !(t.hi[at] === h1 && t.lo[at] === h2)) at = (at + 1) & t.mask;
+      if (t.used[at] === 0) {
+        t.used[at] = 1;
+        t.hi[at] = h1;
+        t.lo[at] = h2;
+        t.value[at] = value;
+        ownerAt[at] = from;
+      } else if (t.value[at] === AMBIGUOUS) {
+        t.ambiguous.set(word, value);
+      } else if (wordAt(ownerAt[at]!) === word) {
+        t.value[at] = value;
+      } else {
+        t.ambiguous.set(wordAt(ownerAt[at]!), t.value[at]!);
+        t.ambiguous.set(word, value);
+        t.value[at] = AMBIGUOUS;
+      }
     }
+    from = end + 1;
   }
   return t;
 }

@@ -1,4 +1,6 @@
-import ExcelJS from 'exceljs';
+// Types only: exceljs (about 28 MB once loaded) is imported when a workbook first arrives, so a
+// deployment that never receives one never pays for it.
+import type ExcelJS from 'exceljs';
 import type { ParsedRows, Row } from './hotline-parse.ts';
 
 /** How far down a sheet the header row is looked for (exports put a title and a date range above it). */
@@ -143,7 +145,8 @@ export async function parseXlsx(bytes: Buffer, known: Set<string>, maxUnzipped: 
   if (unzipped > maxUnzipped) {
     throw new XlsxError(`unpacks to ${unzipped} bytes, over the ${maxUnzipped}-byte limit`);
   }
-  const wb = new ExcelJS.Workbook();
+  const { default: Excel } = await import('exceljs');
+  const wb = new Excel.Workbook();
   try {
     // exceljs's own Buffer type predates Node 20's generic Buffer.
     await wb.xlsx.load(bytes as unknown as ExcelJS.Buffer);

@@ -242,8 +242,9 @@ export class SqliteStore implements Store {
       const { tokens, ...rest } = it;
       const joined = tokens.join(TOKEN_SEP);
       // Tokens are kept once, joined, beside the document; a token holding the separator itself
-      // could not be split back, so that (never seen) item keeps its list in the document.
-      const doc = splitTokens(joined).length === tokens.length ? JSON.stringify(rest) : JSON.stringify(it);
+      // could not be split back, so that (never seen) item keeps its list in the document. An
+      // empty token cannot be told apart from no tokens when it is the only one.
+      const doc = splitsBack(tokens) ? JSON.stringify(rest) : JSON.stringify(it);
       this.st.putDoc.run(key, JSON.stringify(termsOf(it)), joined, doc);
       ftsInserts.push({ key, tokens: joined, facets: facetWords(it) });
     }
@@ -575,6 +576,17 @@ function itemOf(row: { tokens: string; doc: string }): ScoredItem {
 }
 
 const splitTokens = (joined: string): string[] => (joined === '' ? [] : joined.split(TOKEN_SEP));
+
+/**
+ * Whether splitTokens(tokens.join(TOKEN_SEP)) gives the tokens back: no token holds the
+ * separator, and the list is not one empty token. Checked without building the split list,
+ * which cost about 20 µs per item on the write path (bench figure 3).
+ */
+function splitsBack(tokens: readonly string[]): boolean {
+  if (tokens.length === 1 && tokens[0] === '') return false;
+  for (const t of tokens) if (t.includes(TOKEN_SEP)) return false;
+  return true;
+}
 
 /**
  * A store written before items had time keys kept each item's document, tokens included, in

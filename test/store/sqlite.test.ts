@@ -142,10 +142,15 @@ describe('documents', () => {
     const it1 = item({ id: 'a', title: '某小学 食堂 学生 呕吐', level: '红', risk: true, regions: ['360102'], fields: { 被投诉主体: '某食堂' } });
     const empty = { ...item({ id: 'b', title: '' }), tokens: [] };
     const odd = { ...item({ id: 'c', title: 'x' }), tokens: ['a\u001fb', '', 'c'] };
-    await store.upsertItems([it1, empty, odd]);
+    // one empty token joins to the same '' as no tokens at all
+    const lone = { ...item({ id: 'd', title: 'y' }), tokens: [''] };
+    const blanks = { ...item({ id: 'e', title: 'z' }), tokens: ['', ''] };
+    await store.upsertItems([it1, empty, odd, lone, blanks]);
     expect(await store.getItem('a')).toEqual(it1);
     expect(await store.getItem('b')).toEqual(empty);
     expect(await store.getItem('c')).toEqual(odd);
+    expect(await store.getItem('d')).toEqual(lone);
+    expect(await store.getItem('e')).toEqual(blanks);
     expect(await store.getItems(['c', 'nope', 'a'])).toEqual([odd, it1]);
     const { doc } = db.prepare("SELECT doc FROM item_docs d JOIN items i ON i.rowid = d.rowid WHERE i.id = 'a'").get() as { doc: string };
     expect(JSON.parse(doc)).not.toHaveProperty('tokens');

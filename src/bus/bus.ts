@@ -35,6 +35,21 @@ export function commitWith<R>(ctx: BatchContext | undefined, fn: () => R | Promi
 export interface ConsumeOptions {
   /** Most records handed to one handler call. */
   batchSize?: number;
+  /**
+   * Consecutive batches a handler may work on at once (default 1). Positions still commit in
+   * order: a batch's `commitWith` waits until the batch before it has committed, and fails if that
+   * one failed, so everything from the first failed batch is retried. Only for handlers whose work
+   * before `commitWith` has no side effects (the process stage: scoring on worker threads), so the
+   * next batch is being scored while this one is written. Engines may run fewer (Kafka runs one).
+   */
+  concurrency?: number;
+}
+
+/** A record whose value a worker thread has already serialised as JSON. */
+export interface EncodedRecord {
+  key: string;
+  /** `JSON.stringify` of the value, exactly as `publish` would have written it, or its UTF-8 bytes. */
+  json: string | Uint8Array;
 }
 
 export interface Consumer {
@@ -49,6 +64,12 @@ export interface Consumer {
 export interface Bus {
   readonly kind: string;
   publish<T>(topic: string, records: BusRecord<T>[]): Promise<void>;
+  /**
+   * Publishes values serialised elsewhere (on a worker thread), written as they are instead of
+   * being cloned to this thread and serialised again. Only engines that store the JSON text
+   * itself offer it (the embedded log); for the others, publish objects.
+   */
+  publishEncoded?(topic: string, records: EncodedRecord[]): Promise<void>;
   consume<T>(topic: string, group: string, handler: BatchHandler<T>, opts?: ConsumeOptions): Consumer;
   /** Records published but not yet committed by the group. */
   lag(topic: string, group: string): Promise<number>;

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Bus, BusRecord, BatchContext, BatchHandler, ConsumeOptions, Consumer, DeliveredRecord } from './bus.ts';
+import type { Bus, BusRecord, BatchContext, BatchHandler, ConsumeOptions, Consumer, DeliveredRecord, EncodedRecord } from './bus.ts';
 import { withUnit } from './sqlite-unit.ts';
 import type { Db } from '../store/sqlite-db.ts';
 import { releaseDatabase } from '../store/sqlite-db.ts';
@@ -39,21 +39,33 @@ export class SqliteLogBus implements Bus {
         PRIMARY KEY (topic, grp)
       );
     `);
-    this.insert = db.prepare('INSERT INTO bus_log (topic, key, value, at) VALUES (?, ?, ?, ?)');
+    // UTF-8 bytes are stored as the TEXT they encode (CAST reinterprets, it does not convert), so
+    // text encoded on a worker thread is not re-encoded here.
+    this.insert = db.prepare('INSERT INTO bus_log (topic, key, value, at) VALUES (?, ?, CAST(? AS TEXT), ?)');
   }
   private readonly ownsDb: boolean;
 
   async publish<T>(topic: string, records: BusRecord<T>[]): Promise<void> {
+    return this.publishEncoded(topic, records.map((r) => ({ key: r.key, json: JSON.stringify(r.value) })));
+  }
+
+  /** The log holds each value's JSON text, so text serialised on a worker thread is written as it is. */
+  async publishEncoded(topic: string, records: EncodedRecord[]): Promise<void> {
     if (!records.length) return;
     const now = Date.now();
     this.db.transaction(() => {
-      for (const r of records) this.insert.run(topic, r.key, JSON.stringify(r.value), now);
+      for (const r of records) this.insert.run(topic, r.key, r.json, now);
     })();
     this.wake.emit(topic);
   }
 
   consume<T>(topic: string, group: string, handler: BatchHandler<T>, opts: ConsumeOptions = {}): Consumer {
-    const c = new LogConsumer<T>(this.db, this.wake, topic, group, handler, opts.batchSize ?? 200, this.pollMs, () => this.compact(topic));
+    const c = new LogConsumer<T>(this.db, this.wake, topic, group, handler, {
+      batchSize: opts.batchSize ?? 200,
+      concurrency: Math.max(1, Math.floor(opts.concurrency ?? 1)),
+      pollMs: this.pollMs,
+      compact: () => this.compact(topic),
+    });
     this.consumers.add(c as LogConsumer<unknown>);
     c.start();
     return {
@@ -94,6 +106,14 @@ export class SqliteLogBus implements Bus {
   }
 }
 
+interface LogConsumerOptions {
+  batchSize: number;
+  /** Batches handed to the handler at once (ConsumeOptions.concurrency). */
+  concurrency: number;
+  pollMs: number;
+  compact: () => number;
+}
+
 class LogConsumer<T> {
   error: Error | null = null;
   private running = false;
@@ -115,9 +135,7 @@ class LogConsumer<T> {
     private readonly topic: string,
     private readonly group: string,
     private readonly handler: BatchHandler<T>,
-    private readonly batchSize: number,
-    private readonly pollMs: number,
-    private readonly compact: () => number = () => 0,
+    private readonly o: LogConsumerOptions,
   ) {
     this.fetch = db.prepare('SELECT seq, key, value FROM bus_log WHERE topic = ? AND seq > ? ORDER BY seq LIMIT ?');
     this.position = db.prepare('SELECT seq FROM bus_offsets WHERE topic = ? AND grp = ?');
@@ -140,54 +158,87 @@ class LogConsumer<T> {
     return row?.seq ?? 0;
   }
 
+  /**
+   * Hands out up to `concurrency` consecutive batches at once, each settling when its position has
+   * committed. The fetch cursor runs ahead of the committed position only by batches in flight;
+   * after a failure every later batch fails too (see handle), and fetching restarts from the
+   * committed position.
+   */
   private async run(): Promise<void> {
+    let cursor = 0;
+    const inflight: { done: Promise<void>; size: number }[] = [];
+    let previous: Promise<void> = Promise.resolve();
     while (this.running) {
-      const rows = this.fetch.all(this.topic, this.committed(), this.batchSize) as {
-        seq: number;
-        key: string;
-        value: string;
-      }[];
-      if (!rows.length) {
+      if (inflight.length < this.o.concurrency) {
+        // With nothing in flight, read from the committed position, as a consumer with one batch
+        // at a time always does (another process of the same group may have moved it).
+        if (!inflight.length) cursor = this.committed();
+        const rows = this.fetch.all(this.topic, cursor, this.o.batchSize) as { seq: number; key: string; value: string }[];
+        if (rows.length) {
+          cursor = rows[rows.length - 1]!.seq;
+          previous = this.handle(rows, previous);
+          // observed below, in order; this only keeps an early rejection from counting as unhandled
+          previous.catch(() => {});
+          inflight.push({ done: previous, size: rows.length });
+          continue;
+        }
+      }
+      const oldest = inflight.shift();
+      if (!oldest) {
         this.waiters.splice(0).forEach((w) => w());
-        await this.idle(this.pollMs);
+        await this.idle(this.o.pollMs);
         continue;
       }
-      const batch: DeliveredRecord<T>[] = rows.map((r) => ({
-        topic: this.topic,
-        key: r.key,
-        value: JSON.parse(r.value) as T,
-        offset: String(r.seq),
-      }));
-      const last = rows[rows.length - 1]!.seq;
-      let committedInUnit = false;
-      const ctx: BatchContext = {
-        commitWith: (fn) =>
-          withUnit(this.db, async () => {
-            const out = await fn();
-            this.commit.run(this.topic, this.group, last);
-            committedInUnit = true;
-            return out;
-          }),
-      };
       try {
-        await this.handler(batch, ctx);
-        // The position moves only after the handler resolved: at-least-once.
-        if (!committedInUnit) this.commit.run(this.topic, this.group, last);
+        await oldest.done;
         this.error = null;
         this.failures = 0;
         // every ~2,000 records handled, drop what all groups have committed
-        this.sinceCompact += rows.length;
+        this.sinceCompact += oldest.size;
         if (this.sinceCompact >= 2_000) {
           this.sinceCompact = 0;
-          this.compact();
+          this.o.compact();
         }
       } catch (err) {
         this.error = err instanceof Error ? err : new Error(String(err));
         this.failures++;
-        // The same batch is retried from the same position, backing off up to 30 s.
+        await Promise.allSettled(inflight.splice(0).map((b) => b.done));
+        // The same records are retried from the committed position, backing off up to 30 s.
         await this.idle(Math.min(30_000, 200 * 2 ** Math.min(this.failures, 8)));
+        previous = Promise.resolve();
       }
     }
+    await Promise.allSettled(inflight.map((b) => b.done));
+  }
+
+  /**
+   * One batch: the handler, then its position, committed only after `previous` (the batch before
+   * it) has committed, and never when that one failed: the position moves only past records whose
+   * handler resolved, in order (at-least-once).
+   */
+  private async handle(rows: { seq: number; key: string; value: string }[], previous: Promise<void>): Promise<void> {
+    const batch: DeliveredRecord<T>[] = rows.map((r) => ({
+      topic: this.topic,
+      key: r.key,
+      value: JSON.parse(r.value) as T,
+      offset: String(r.seq),
+    }));
+    const last = rows[rows.length - 1]!.seq;
+    let committedInUnit = false;
+    const ctx: BatchContext = {
+      commitWith: async (fn) => {
+        await previous;
+        return withUnit(this.db, async () => {
+          const out = await fn();
+          this.commit.run(this.topic, this.group, last);
+          committedInUnit = true;
+          return out;
+        });
+      },
+    };
+    await this.handler(batch, ctx);
+    await previous;
+    if (!committedInUnit) this.commit.run(this.topic, this.group, last);
   }
 
   private idle(ms: number): Promise<void> {

@@ -48,6 +48,18 @@ describe('the process stage on worker threads', () => {
     expect(pooled.some((s) => s.risk)).toBe(true);
   }, 60_000);
 
+  it('serialises on the worker: processEncoded is JSON.stringify of what process returns, with id and level beside it', async () => {
+    const items: RawItem[] = corpus(40, { seed: 17 });
+    const [objects, encoded] = await Promise.all([pool.process(items), pool.processEncoded(items)]);
+    expect(encoded.map((e) => e.id)).toEqual(items.map((i) => i.id));
+    expect(encoded.map((e) => e.level)).toEqual(objects.map((s) => s.level));
+    const clockless = (json: string) => JSON.stringify(withoutClock(JSON.parse(json) as ScoredItem));
+    // UTF-8 bytes of the JSON text, each item a view of its worker's one buffer for the batch
+    expect(encoded.map((e) => clockless(e.json.toString('utf8')))).toEqual(objects.map((s) => clockless(JSON.stringify(s))));
+    expect(new Set(encoded.map((e) => e.json.buffer)).size).toBe(pool.size);
+    expect(await pool.processEncoded([])).toEqual([]);
+  }, 60_000);
+
   it('answers an empty batch without a round trip and a batch smaller than the pool', async () => {
     expect(await pool.process([])).toEqual([]);
     const one = corpus(1, { seed: 3 });

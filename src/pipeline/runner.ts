@@ -12,7 +12,8 @@ import { createQueue } from '../notify/factory.ts';
 import { acquireDatabase, checkpointInBackground, releaseDatabase } from '../store/sqlite-db.ts';
 import { loadPipeline, type Pipeline } from '../config/pipeline.ts';
 import { loadRuleEngine, type RuleEngine } from '../scoring/engine.ts';
-import { settingsProcessor, settingsSegmenter, type ProcessSettings, type Processor } from './process.ts';
+import { settingsBatchProcessor, settingsSegmenter, type BatchProcessor, type ProcessSettings } from './process.ts';
+import { applyHeapPolicy } from './heap.ts';
 import { startProcessPool } from './process-pool.ts';
 import type { Segmenter } from '../text/segmenter.ts';
 import type { WebhookChannel } from '../notify/webhook.ts';
@@ -95,6 +96,8 @@ export function dataFile(dataDir: string): string {
 
 export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> {
   const log = opts.log;
+  // Before any worker starts: the policy is the process's, and workers take it from there.
+  applyHeapPolicy();
   const roles = opts.roles?.length ? opts.roles : (['all'] as Role[]);
   const has = (r: Role) => roles.includes('all') || roles.includes(r);
   const pipeline = loadPipeline(opts.pipelineFile);
@@ -112,8 +115,8 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
   // threads loads them in the main thread only when something asks (desk search, paste-and-score).
   let mainSegmenter: Segmenter | null = null;
   const segmenter = (): Segmenter => (mainSegmenter ??= settingsSegmenter(settings, engine.terms));
-  let inline: Processor | null = null;
-  const process: Processor = (raw) => (inline ??= settingsProcessor(() => engine, settings, segmenter()))(raw);
+  let inline: BatchProcessor | null = null;
+  const processBatch: BatchProcessor = (raws) => (inline ??= settingsBatchProcessor(() => engine, settings, segmenter()))(raws);
   const pool = has('process') && pipeline.process.workers > 0 ? await startProcessPool(settings, pipeline.process.workers, log) : null;
   // The alerts stage segments every alert it stores (the alert's full-text words), so it needs the
   // dictionary at its first alert anyway: loaded now, its half second of blocking falls into start-up
@@ -212,7 +215,7 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
             await commitWith(ctx, () => publishEncoded(TOPICS.scored, scored.map((s) => ({ key: s.id, json: s.json }))));
             return;
           }
-          const scored = pool ? await pool.process(raw) : raw.map(process);
+          const scored = pool ? await pool.process(raw) : processBatch(raw);
           for (const s of scored) metrics.processed.inc({ level: s.level ?? 'none' });
           end();
           await commitWith(ctx, () => bus.publish<ScoredItem>(TOPICS.scored, scored.map((s) => ({ key: s.id, value: s }))));
@@ -339,7 +342,7 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
         trendRules: () => trendRules,
         ingestComplaints: ingest,
         ruleEngine: () => engine,
-        scoreText: scoreTextWith(process),
+        scoreText: scoreTextWith((raw) => processBatch([raw])[0]!),
         dataDir: resolve(opts.dataDir ?? 'data'),
         metrics: async () => {
           for (const c of [['items.raw', 'process'], ['items.scored', 'alerts']] as const) {

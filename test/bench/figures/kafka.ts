@@ -6,7 +6,7 @@ import { TOPICS } from '../../../src/bus/bus.ts';
 import { loadRuleEngine } from '../../../src/scoring/engine.ts';
 import { createSegmenter } from '../../../src/text/segment.ts';
 import { createRegionResolver } from '../../../src/text/regions.ts';
-import { createProcessor } from '../../../src/pipeline/process.ts';
+import { createBatchProcessor } from '../../../src/pipeline/process.ts';
 import { startKafkaMock } from '../../peers/kafka.ts';
 import { corpus } from '../corpus.ts';
 import { type BenchContext, type Figures, RULES_DIR, now, round } from '../common.ts';
@@ -54,7 +54,7 @@ export async function kafkaFigure(ctx: BenchContext): Promise<Figures> {
     // 2. the Kafka-mode process stage, as the runner wires it
     const engine = await loadRuleEngine(RULES_DIR);
     const segmenter = createSegmenter({ dictDir: join(RULES_DIR, 'dict'), extraWords: engine.terms });
-    const process = createProcessor({ engine: () => engine, segmenter, regions: createRegionResolver({ province: '360000' }) });
+    const processBatch = createBatchProcessor({ engine: () => engine, segmenter, regions: createRegionResolver({ province: '360000' }) });
     const bus = new KafkaBus({ brokers, prefix: `bench${ctx.seed}.`, logLevel: 'nothing', consumer: { sessionTimeout: 6_000, rebalanceTimeout: 6_000 } });
     t0 = now();
     await bus.publish<RawItem>(TOPICS.raw, items.map((it) => ({ key: it.id, value: it })));
@@ -62,7 +62,7 @@ export async function kafkaFigure(ctx: BenchContext): Promise<Figures> {
     let done!: () => void;
     const finished = new Promise<void>((r) => (done = r));
     const c = bus.consume<RawItem>(TOPICS.raw, 'process', async (batch) => {
-      const scored = batch.map((r) => process(r.value));
+      const scored = processBatch(batch.map((r) => r.value));
       await bus.publish<ScoredItem>(TOPICS.scored, scored.map((s) => ({ key: s.id, value: s })));
       processed += batch.length;
       if (processed >= items.length) done();

@@ -52,6 +52,15 @@ export const MAX_INCIDENT_FINGERPRINTS = 50;
  * in a flood (the benchmark's synthetic month alerts on 1 item in 8).
  */
 export const MAX_INDEXED_ALERTS = 20_000;
+/**
+ * What the index keeps of one alert's reports: its most recent members, fingerprints and exact
+ * hashes. A report is compared with each of them, so without a bound a large incident (thousands
+ * of reposts of one story) made every further report slower and the index grow without end
+ * (bench figure 5: 33,000 reports in one alert). Recent reports are what a new one resembles.
+ */
+export const MAX_ENTRY_MEMBERS = 200;
+export const MAX_ENTRY_FINGERPRINTS = 200;
+export const MAX_ENTRY_HASHES = 1_000;
 const DAY_MS = 86_400_000;
 
 /**
@@ -357,6 +366,7 @@ export class IncidentIndex {
     into.lastSeenAt = Math.max(into.lastSeenAt, from.lastSeenAt);
     into.firstSeenAt = Math.min(into.firstSeenAt, from.firstSeenAt);
     into.members.push(...from.members);
+    this.trim(into);
     this.entries.delete(fromId);
     this.unregister(from);
     this.unindex(from);
@@ -426,6 +436,7 @@ export class IncidentIndex {
         business: business ? businessKey(business) : null,
       });
     }
+    this.trim(e);
   }
 
   /** Rebuilds the index from stored alerts and their items (items not found are skipped). */
@@ -437,6 +448,17 @@ export class IncidentIndex {
         const it = byId.get(id);
         if (it) this.add(a, it);
       }
+    }
+  }
+
+  /** Keeps an entry's members, fingerprints and hashes within their bounds, the oldest going first. */
+  private trim(e: Entry): void {
+    if (e.members.length > MAX_ENTRY_MEMBERS) e.members.splice(0, e.members.length - MAX_ENTRY_MEMBERS);
+    if (e.fingerprints.length > MAX_ENTRY_FINGERPRINTS) e.fingerprints.splice(0, e.fingerprints.length - MAX_ENTRY_FINGERPRINTS);
+    while (e.hashes.size > MAX_ENTRY_HASHES) {
+      const oldest = e.hashes.values().next().value!;
+      e.hashes.delete(oldest);
+      if (this.byHash.get(oldest) === e.alertId) this.byHash.delete(oldest);
     }
   }
 
@@ -525,8 +547,8 @@ const KIND_NAMES: Record<ItemKind, string> = { news: '新闻报道', complaint: 
  * `reason` is the Chinese history note, null when nothing changes.
  */
 export function corroboratedLevel(
-  alert: Pick<Alert, 'level' | 'kinds' | 'sources' | 'itemIds' | 'history'>,
-  stats: CorroborationStats = { kinds: alert.kinds, sources: alert.sources.length, items: alert.itemIds.length },
+  alert: Pick<Alert, 'level' | 'kinds' | 'sources' | 'itemIds' | 'itemCount' | 'history'>,
+  stats: CorroborationStats = { kinds: alert.kinds, sources: alert.sources.length, items: alert.itemCount ?? alert.itemIds.length },
 ): { level: Level; reason: string | null } {
   const unchanged = { level: alert.level, reason: null };
   if (alert.history.some((h) => h.action === CORROBORATE_ACTION)) return unchanged;

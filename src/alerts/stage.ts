@@ -3,7 +3,7 @@ import type { Alert, HistoryEntry, Level, ScoredItem } from '../core/types.ts';
 import { atLeast, maxLevel } from '../core/types.ts';
 import type { Store } from '../store/store.ts';
 import type { Delivery, Queue } from '../notify/queue.ts';
-import { mergeDetection } from '../store/shared.ts';
+import { itemCountOf, mergeDetection } from '../store/shared.ts';
 import { alertFor } from './raise.ts';
 import { IncidentIndex, INCIDENT_WINDOW_MS, corroboratedLevel, CORROBORATE_ACTION } from './incidents.ts';
 import { BusinessTracker, REPEAT_WINDOW_MS, type RepeatComplaintSignal } from './business.ts';
@@ -49,6 +49,31 @@ export const ALLOWED_LATENESS_MS = 30 * 24 * 3600_000;
 
 /** How many stored alerts / items the stage reads back at start to rebuild its windows. */
 const REBUILD_PAGE = 500;
+
+/**
+ * An alert's history records each merged report up to this many; after that one entry says the
+ * rest are no longer listed (the report count still counts them). A large incident wrote one entry
+ * per report: 33,000 of them in one alert, copied and rewritten with every further report.
+ */
+export const MAX_MERGE_ENTRIES = 50;
+const MERGES_UNLISTED = `此后并入的报道不再逐条记录（已记录 ${MAX_MERGE_ENTRIES} 篇），报道数仍全部计入`;
+
+/** `merged` (= `into` with `folded` merged in) counting both alerts' reports, listed or not. */
+function withFoldedCount(merged: Alert, into: Alert, folded: Alert): Alert {
+  const listed = new Set(into.itemIds);
+  const shared = folded.itemIds.filter((id) => listed.has(id)).length;
+  const count = itemCountOf(into) + itemCountOf(folded) - shared;
+  return count > merged.itemIds.length ? { ...merged, itemCount: count } : merged;
+}
+
+/** The history with a merge entry, within MAX_MERGE_ENTRIES. */
+export function withMergeEntry(history: HistoryEntry[], entry: HistoryEntry): HistoryEntry[] {
+  let merges = 0;
+  for (const h of history) if (h.action === 'merge') merges++;
+  if (merges < MAX_MERGE_ENTRIES) return [...history, entry];
+  if (merges === MAX_MERGE_ENTRIES) return [...history, { ...entry, note: MERGES_UNLISTED }];
+  return history;
+}
 const REBUILD_MAX = 20_000;
 
 /**
@@ -128,14 +153,17 @@ export class AlertStage {
           const [lead, ...rest] = [...found.values()].sort((a, b) => stronger(a.alert, b.alert));
           alert = lead!.alert;
           for (const r of rest) {
-            alert = mergeDetection(alert, { ...r.alert, id: alert.id, history: r.alert.history.filter((h) => h.action !== 'raise') });
-            alert.history = [...alert.history, sentinelEntry(now, 'merge', `并入预警「${r.alert.title}」(${r.alert.id})`)];
+            // The folded alert keeps its own history; its merged reports are not listed again here.
+            const before = alert;
+            alert = mergeDetection(alert, { ...r.alert, id: alert.id, history: r.alert.history.filter((h) => h.action !== 'raise' && h.action !== 'merge') });
+            alert = withFoldedCount(alert, before, r.alert);
+            alert.history = withMergeEntry(alert.history, sentinelEntry(now, 'merge', `并入预警「${r.alert.title}」(${r.alert.id})`));
             touched.set(r.alert.id, { ...r.alert, mergedInto: alert.id, history: [...r.alert.history, sentinelEntry(now, 'folded', `已并入预警 ${alert.id}`)] });
             this.incidents.absorb(alert.id, r.alert.id);
           }
           const had = alert.itemIds.includes(item.id);
           alert = mergeDetection(alert, { ...raised, id: alert.id, history: [] });
-          if (!had) alert.history = [...alert.history, sentinelEntry(now, 'merge', lead!.why)];
+          if (!had) alert.history = withMergeEntry(alert.history, sentinelEntry(now, 'merge', lead!.why));
         } else {
           const existing = await this.live(current, raised.id);
           alert = existing ? mergeDetection(existing, { ...raised, id: existing.id }) : raised;
@@ -183,7 +211,7 @@ export class AlertStage {
   }
 
   private corroborate(alert: Alert, now: Date): Alert {
-    const c = corroboratedLevel(alert, { kinds: alert.kinds, sources: alert.sources.length, items: alert.itemIds.length });
+    const c = corroboratedLevel(alert, { kinds: alert.kinds, sources: alert.sources.length, items: itemCountOf(alert) });
     if (!c.reason) return alert;
     return {
       ...alert,

@@ -109,7 +109,13 @@ export const Alert = z.object({
   title: z.string(),
   summary: z.string(),
   score: z.number(),
+  /**
+   * The reports behind the alert: all of them up to MAX_ALERT_ITEM_IDS, beyond that the first
+   * ones and the most recent (see mergeDetection); `itemCount` then says how many there were.
+   */
   itemIds: z.array(z.string()),
+  /** How many reports the alert holds; absent while it is itemIds.length (older alerts). */
+  itemCount: z.number().int().nonnegative().optional(),
   sources: z.array(z.string()),
   kinds: z.array(ItemKind),
   /** Rule terms that fired across the items, for display and merging. */

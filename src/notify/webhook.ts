@@ -21,7 +21,7 @@ export function alertEvent(alert: Alert, deskUrl?: string) {
       title: alert.title,
       summary: alert.summary,
       terms: alert.terms,
-      itemCount: alert.itemIds.length,
+      itemCount: alert.itemCount ?? alert.itemIds.length,
       sources: alert.sources,
       firstSeenAt: alert.firstSeenAt,
       status: alert.status,

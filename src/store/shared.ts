@@ -40,21 +40,61 @@ function detectionEntries(existing: Alert, incoming: Alert): Alert['history'] {
  * detection knows and keeps what people did: status, assignee, close reason, history, version.
  * Only new entries written by detection itself are added to the history.
  */
+/**
+ * An alert keeps at most this many report ids. A large incident (a story reposted by thousands of
+ * sites) otherwise made every further report copy, store and reparse its whole list: at 33,000
+ * reports one alert's document was 4.5 MB and the pipeline slowed down with every report
+ * (bench figure 5). Beyond it the alert keeps its first reports (what started it) and its most
+ * recent ones (what a redelivered batch would bring again), and `itemCount` counts them all.
+ */
+export const MAX_ALERT_ITEM_IDS = 500;
+const FIRST_ITEM_IDS = 50;
+
+/** How many reports an alert holds (itemIds alone for alerts written before itemCount). */
+export function itemCountOf(alert: Pick<Alert, 'itemIds' | 'itemCount'>): number {
+  return alert.itemCount ?? alert.itemIds.length;
+}
+
+/** `a` then what `b` adds, without repeats; a Set only when both are long. */
+function union<T>(a: readonly T[], b: readonly T[]): T[] {
+  const out = [...new Set(a)];
+  if (b.length <= 4 || a.length <= 16) {
+    for (const x of b) if (!out.includes(x)) out.push(x);
+    return out;
+  }
+  const seen = new Set(out);
+  for (const x of b) if (!seen.has(x)) (seen.add(x), out.push(x));
+  return out;
+}
+
+/** The merged report ids, kept within MAX_ALERT_ITEM_IDS, and how many reports the alert now holds. */
+function mergeItemIds(existing: Alert, incoming: Alert): { itemIds: string[]; itemCount?: number } {
+  const known = new Set(existing.itemIds);
+  const added = incoming.itemIds.filter((id, i, all) => !known.has(id) && all.indexOf(id) === i);
+  // Idempotent, as the store applies it again to a newer version of the same alert: that version
+  // already counts what it lists. Folding a separate alert in (AlertStage) adds its count itself.
+  const itemCount = Math.max(itemCountOf(existing) + added.length, itemCountOf(incoming));
+  let itemIds = existing.itemIds.length === known.size ? [...existing.itemIds, ...added] : [...known, ...added];
+  if (itemIds.length > MAX_ALERT_ITEM_IDS) itemIds = [...itemIds.slice(0, FIRST_ITEM_IDS), ...itemIds.slice(itemIds.length - (MAX_ALERT_ITEM_IDS - FIRST_ITEM_IDS))];
+  // Alerts within the bound stay as they were written before itemCount existed.
+  return itemCount > itemIds.length ? { itemIds, itemCount } : { itemIds };
+}
+
 export function mergeDetection(existing: Alert, incoming: Alert): Alert {
-  const union = <T>(a: readonly T[], b: readonly T[]) => [...new Set([...a, ...b])];
+  const { itemCount: _incomingCount, ...rest } = incoming;
   // The strongest report names the incident, whatever order the reports arrived in.
   // Ties go to the earlier report, then to a fixed order of the names, never to arrival order.
   const tie = incoming.firstSeenAt.localeCompare(existing.firstSeenAt) || `${incoming.category}${incoming.title}`.localeCompare(`${existing.category}${existing.title}`);
   const lead = incoming.score > existing.score || (incoming.score === existing.score && tie < 0) ? incoming : existing;
   return {
-    ...incoming,
+    ...rest,
     category: lead.category,
     title: lead.title,
     summary: lead.summary,
     region: lead.region,
     level: maxLevel(existing.level, incoming.level) ?? incoming.level,
     score: Math.max(existing.score, incoming.score),
-    itemIds: union(existing.itemIds, incoming.itemIds),
+    ...mergeItemIds(existing, incoming),
     sources: union(existing.sources, incoming.sources),
     kinds: union(existing.kinds, incoming.kinds),
     terms: union(existing.terms, incoming.terms),

@@ -75,3 +75,27 @@ describe('IncidentIndex bounds', () => {
     expect(found.map((m) => m.alertId)).not.toContain('a0');
   });
 });
+
+describe('one large incident', () => {
+  it('keeps its index entry bounded: recent members, fingerprints and exact hashes', async () => {
+    const { MAX_ENTRY_MEMBERS, MAX_ENTRY_FINGERPRINTS, MAX_ENTRY_HASHES } = await import('../../src/alerts/incidents.ts');
+    const index = new IncidentIndex();
+    const first = report(0, T0, SCHOOL);
+    const a = alertFor(first, '蓝', new Date(T0))!;
+    index.add(a, first);
+    // Reposts that differ in a figure and a sentence: each has its own text, many their own SimHash.
+    const n = MAX_ENTRY_HASHES + 60;
+    let last!: ScoredItem;
+    for (let i = 1; i <= n; i++) {
+      last = report(i, T0 + i * 1000, `${SCHOOL}记者第${i}次回访，截至目前共有${30 + (i % 97)}名学生就医，编号${i * 7919}。`);
+      index.add(a, last);
+    }
+    const e = (index as unknown as { entries: Map<string, { members: { id: string }[]; fingerprints: unknown[]; hashes: Set<string> }> }).entries.get(a.id)!;
+    expect(e.members).toHaveLength(MAX_ENTRY_MEMBERS);
+    expect(e.members.at(-1)!.id).toBe(last.id);
+    expect(e.fingerprints.length).toBeLessThanOrEqual(MAX_ENTRY_FINGERPRINTS);
+    expect(e.hashes.size).toBe(MAX_ENTRY_HASHES);
+    // The newest reports still bring their duplicates to the alert.
+    expect(index.candidates({ ...last, id: 'again' })[0]).toMatchObject({ alertId: a.id, reason: 'exact' });
+  });
+});

@@ -279,3 +279,27 @@ describe('corroboratedLevel', () => {
     expect(corroboratedLevel(base, { kinds: ['notice', 'news'], sources: 2, items: 2 }).reason).toContain('监管公告与新闻报道');
   });
 });
+
+describe('an alert with very many reports', () => {
+  it('keeps its first and most recent report ids, counts them all, and a replay changes nothing', async () => {
+    const { MAX_ALERT_ITEM_IDS, itemCountOf } = await import('../../src/store/shared.ts');
+    const { alert: makeAlert } = await import('./fixtures.ts');
+    let a = makeAlert({ id: 'big', itemIds: ['r0'] });
+    const n = MAX_ALERT_ITEM_IDS + 100;
+    for (let i = 1; i < n; i++) a = mergeDetection(a, makeAlert({ id: 'big', itemIds: [`r${i}`] }));
+    expect(a.itemIds).toHaveLength(MAX_ALERT_ITEM_IDS);
+    expect(itemCountOf(a)).toBe(n);
+    expect(a.itemIds.slice(0, 3)).toEqual(['r0', 'r1', 'r2']);
+    expect(a.itemIds.at(-1)).toBe(`r${n - 1}`);
+    // A redelivered recent report is already listed.
+    expect(mergeDetection(a, makeAlert({ id: 'big', itemIds: [`r${n - 5}`] }))).toEqual(a);
+    // The store merges a newer version of the same alert into the stored one: nothing is counted twice.
+    const newer = mergeDetection(a, makeAlert({ id: 'big', itemIds: [`r${n}`] }));
+    expect(itemCountOf(mergeDetection(a, newer))).toBe(n + 1);
+    expect(itemCountOf(mergeDetection(newer, newer))).toBe(n + 1);
+    // Small alerts are written as before: no count beside the list.
+    const small = mergeDetection(makeAlert({ id: 's', itemIds: ['x'] }), makeAlert({ id: 's', itemIds: ['y', 'x'] }));
+    expect(small.itemIds).toEqual(['x', 'y']);
+    expect(small).not.toHaveProperty('itemCount');
+  });
+});

@@ -1,3 +1,4 @@
+import type { HistoryEntry } from '../../src/core/types.ts';
 import { describe, it, expect, beforeAll, beforeEach, afterEach } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -231,5 +232,19 @@ describe('alert stage: order of arrival', () => {
     expect(await groupings([...items].reverse())).toEqual(forward);
     const shuffled = [...items].sort((a, b) => (a.simhash < b.simhash ? -1 : 1));
     expect(await groupings(shuffled)).toEqual(forward);
+  });
+});
+
+describe('the history of a large incident', () => {
+  it('lists merged reports up to MAX_MERGE_ENTRIES, says once that the rest are not listed, then stays put', async () => {
+    const { withMergeEntry, MAX_MERGE_ENTRIES } = await import('../../src/alerts/stage.ts');
+    const entry = (i: number) => ({ at: new Date(Date.UTC(2026, 10, 1, 0, 0, i)).toISOString(), action: 'merge', actor: 'sentinel', note: `合并报道 ${i}` });
+    let history: HistoryEntry[] = [{ at: '2026-11-01T00:00:00.000Z', action: 'raise', actor: 'sentinel' }];
+    for (let i = 0; i < MAX_MERGE_ENTRIES + 30; i++) history = withMergeEntry(history, entry(i));
+    const merges = history.filter((h) => h.action === 'merge');
+    expect(merges).toHaveLength(MAX_MERGE_ENTRIES + 1);
+    expect(merges[MAX_MERGE_ENTRIES - 1]!.note).toBe(`合并报道 ${MAX_MERGE_ENTRIES - 1}`);
+    expect(merges.at(-1)!.note).toContain('不再逐条记录');
+    expect(history[0]!.action).toBe('raise');
   });
 });

@@ -114,7 +114,7 @@ function alertRow(a) {
         { class: 'row-meta' },
         el('span', null, a.category),
         region ? el('span', null, region) : null,
-        el('span', null, `${a.itemIds.length} 条信息`),
+        el('span', null, `${a.itemCount ?? a.itemIds.length} 条信息`),
         el('span', { class: 'sources' }, a.sources.join('、')),
       ),
     ),

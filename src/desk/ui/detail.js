@@ -314,7 +314,11 @@ export function createDetail(root, { onChanged, onClosed, toast }) {
         : null,
       el('p', { class: 'd-message', role: 'alert', hidden: true }),
       actionBar(alert),
-      section(`相关信息（${items.length}）`, items.length ? items.map(itemCard) : el('p', { class: 'muted' }, '条目暂不可用')),
+      section(
+        // A large incident keeps its first and most recent reports; the count says how many there were.
+        (alert.itemCount ?? 0) > items.length ? `相关信息（共 ${alert.itemCount} 条，显示最早和最新的 ${items.length} 条）` : `相关信息（${items.length}）`,
+        items.length ? items.map(itemCard) : el('p', { class: 'muted' }, '条目暂不可用'),
+      ),
       section('研判依据', explanationTable(items)),
       section('处理记录', historyList(alert.history)),
       section('推送记录', deliveriesTable(alert.deliveries, alert.deliveriesError)),

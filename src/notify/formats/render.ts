@@ -146,7 +146,7 @@ export function alertView(alert: Alert, opts: RenderOptions = {}): AlertView {
     title: truncateUtf8(plain(alert.title), 300),
     summary: plain(alert.summary),
     terms: alert.terms.slice(0, MAX_TERMS).map(plain).filter(Boolean).join('、') || '无',
-    itemCount: alert.itemIds.length,
+    itemCount: alert.itemCount ?? alert.itemIds.length,
     sourceCount: alert.sources.length,
     firstSeen: beijingTime(alert.firstSeenAt),
     ...(link ? { link } : {}),

@@ -56,11 +56,20 @@ export const MAX_INDEXED_ALERTS = 20_000;
  * What the index keeps of one alert's reports: its most recent members, fingerprints and exact
  * hashes. A report is compared with each of them, so without a bound a large incident (thousands
  * of reposts of one story) made every further report slower and the index grow without end
- * (bench figure 5: 33,000 reports in one alert). Recent reports are what a new one resembles.
+ * (bench figure 5: 33,000 reports in one alert). Recent reports are what a new one resembles, and
+ * the index holds up to MAX_INDEXED_ALERTS alerts: at 200 members each it grew by about 7 MB per
+ * 40,000 items of the benchmark stream.
  */
-export const MAX_ENTRY_MEMBERS = 200;
-export const MAX_ENTRY_FINGERPRINTS = 200;
-export const MAX_ENTRY_HASHES = 1_000;
+export const MAX_ENTRY_MEMBERS = 50;
+export const MAX_ENTRY_FINGERPRINTS = 100;
+export const MAX_ENTRY_HASHES = 200;
+/**
+ * Reports the whole index remembers, over all its alerts (the oldest go first, with their exact
+ * hashes). Each costs about 1.5 KB; the benchmark alerts on one item in eight, so a month of it
+ * kept ~125,000 of them (about 190 MB) before this bound. An alert whose reports have all gone
+ * is still matched on its own words and places.
+ */
+export const MAX_INDEXED_MEMBERS = 20_000;
 const DAY_MS = 86_400_000;
 
 /**
@@ -176,6 +185,8 @@ interface Entry {
 
 interface Member {
   id: string;
+  /** The report's exact-content hash, dropped from the index with the member. */
+  hash: string;
   at: number;
   regions: string[];
   /** More distinct regions than MAX_INCIDENT_REGIONS. */
@@ -225,6 +236,10 @@ export class IncidentIndex {
   readonly windowMs: number;
   private readonly generic: ReadonlySet<string>;
   private readonly entries = new Map<string, Entry>();
+  /** Members in the order they joined (entries repeat; stale ones are skipped), for MAX_INDEXED_MEMBERS. */
+  private memberQueue: Entry[] = [];
+  private memberHead = 0;
+  private totalMembers = 0;
   private readonly byHash = new Map<string, string>();
   /** Entries by the days their reports span: a report only meets alerts within the window of it. */
   private readonly byDay = new Map<number, Set<Entry>>();
@@ -326,7 +341,7 @@ export class IncidentIndex {
       // Alerts rebuilt without their reports fall back to the alert's own sets.
       const members: Member[] = e.members.length
         ? e.members
-        : [{ id: '', at: e.lastSeenAt, regions: [...e.regions], spread: e.regions.size > MAX_INCIDENT_REGIONS, terms: e.terms, categories: e.categories, business: null }];
+        : [{ id: '', hash: '', at: e.lastSeenAt, regions: [...e.regions], spread: e.regions.size > MAX_INCIDENT_REGIONS, terms: e.terms, categories: e.categories, business: null }];
       let best: { shared: string[]; business: boolean } | null = null;
       for (const m of members) {
         if (Math.abs(at - m.at) > this.windowMs || m.spread) continue;
@@ -366,6 +381,8 @@ export class IncidentIndex {
     into.lastSeenAt = Math.max(into.lastSeenAt, from.lastSeenAt);
     into.firstSeenAt = Math.min(into.firstSeenAt, from.firstSeenAt);
     into.members.push(...from.members);
+    // The moved members are now dropped through `into`; `from` leaves the index below.
+    for (let i = 0; i < from.members.length; i++) this.memberQueue.push(into);
     this.trim(into);
     this.entries.delete(fromId);
     this.unregister(from);
@@ -428,6 +445,7 @@ export class IncidentIndex {
     if (!e.members.some((m) => m.id === item.id)) {
       e.members.push({
         id: item.id,
+        hash,
         at,
         regions: [...item.regions],
         spread: new Set(item.regions).size > MAX_INCIDENT_REGIONS,
@@ -435,8 +453,11 @@ export class IncidentIndex {
         categories: new Set(itemCategories(item)),
         business: business ? businessKey(business) : null,
       });
+      this.totalMembers++;
+      this.memberQueue.push(e);
     }
     this.trim(e);
+    this.enforceMemberBudget();
   }
 
   /** Rebuilds the index from stored alerts and their items (items not found are skipped). */
@@ -453,7 +474,7 @@ export class IncidentIndex {
 
   /** Keeps an entry's members, fingerprints and hashes within their bounds, the oldest going first. */
   private trim(e: Entry): void {
-    if (e.members.length > MAX_ENTRY_MEMBERS) e.members.splice(0, e.members.length - MAX_ENTRY_MEMBERS);
+    if (e.members.length > MAX_ENTRY_MEMBERS) for (const m of e.members.splice(0, e.members.length - MAX_ENTRY_MEMBERS)) this.dropMember(e, m);
     if (e.fingerprints.length > MAX_ENTRY_FINGERPRINTS) e.fingerprints.splice(0, e.fingerprints.length - MAX_ENTRY_FINGERPRINTS);
     while (e.hashes.size > MAX_ENTRY_HASHES) {
       const oldest = e.hashes.values().next().value!;
@@ -462,10 +483,30 @@ export class IncidentIndex {
     }
   }
 
+  /** Forgets a member that left its entry, with its exact hash. */
+  private dropMember(e: Entry, m: Member): void {
+    this.totalMembers--;
+    if (e.hashes.delete(m.hash) && this.byHash.get(m.hash) === e.alertId) this.byHash.delete(m.hash);
+  }
+
+  /** Keeps the index within MAX_INDEXED_MEMBERS, dropping the members that joined first. */
+  private enforceMemberBudget(): void {
+    while (this.totalMembers > MAX_INDEXED_MEMBERS && this.memberHead < this.memberQueue.length) {
+      const e = this.memberQueue[this.memberHead++]!;
+      if (this.entries.get(e.alertId) !== e || e.members.length === 0) continue;
+      this.dropMember(e, e.members.shift()!);
+    }
+    if (this.memberHead > 4 * MAX_INDEXED_MEMBERS) {
+      this.memberQueue = this.memberQueue.slice(this.memberHead).filter((e) => this.entries.get(e.alertId) === e);
+      this.memberHead = 0;
+    }
+  }
+
   /** Drops an alert (closed, or merged away) from the index. */
   remove(alertId: string): void {
     const e = this.entries.get(alertId);
     if (!e) return;
+    this.totalMembers -= e.members.length;
     for (const h of e.hashes) if (this.byHash.get(h) === alertId) this.byHash.delete(h);
     this.entries.delete(alertId);
     this.unregister(e);

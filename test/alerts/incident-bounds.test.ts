@@ -94,8 +94,40 @@ describe('one large incident', () => {
     expect(e.members).toHaveLength(MAX_ENTRY_MEMBERS);
     expect(e.members.at(-1)!.id).toBe(last.id);
     expect(e.fingerprints.length).toBeLessThanOrEqual(MAX_ENTRY_FINGERPRINTS);
-    expect(e.hashes.size).toBe(MAX_ENTRY_HASHES);
+    // Exact hashes leave with their members.
+    expect(e.hashes.size).toBe(MAX_ENTRY_MEMBERS);
+    expect(e.hashes.size).toBeLessThanOrEqual(MAX_ENTRY_HASHES);
     // The newest reports still bring their duplicates to the alert.
     expect(index.candidates({ ...last, id: 'again' })[0]).toMatchObject({ alertId: a.id, reason: 'exact' });
+  });
+});
+
+describe('the whole merge index', () => {
+  it('remembers at most MAX_INDEXED_MEMBERS reports over all its alerts, dropping those that joined first', async () => {
+    const { MAX_INDEXED_MEMBERS } = await import('../../src/alerts/incidents.ts');
+    const index = new IncidentIndex();
+    const base = report(0, T0, SCHOOL);
+    const a0 = alertFor(base, '蓝', new Date(T0))!;
+    const n = MAX_INDEXED_MEMBERS + 500;
+    for (let i = 0; i < n; i++) {
+      const at = T0 + i * 1000;
+      const item = { ...base, id: `m${i}`, text: `${base.text}（第${i}次转载）`, publishedAt: new Date(at).toISOString() };
+      // Ten reports an alert: 2,050 alerts, well under MAX_INDEXED_ALERTS.
+      index.add({ ...a0, id: `alert-${Math.floor(i / 10)}`, lastSeenAt: item.publishedAt }, item);
+    }
+    const inside = index as unknown as { entries: Map<string, { members: { id: string }[]; hashes: Set<string> }>; byHash: Map<string, string>; totalMembers: number };
+    let members = 0;
+    let hashes = 0;
+    for (const e of inside.entries.values()) {
+      members += e.members.length;
+      hashes += e.hashes.size;
+    }
+    expect(members).toBe(MAX_INDEXED_MEMBERS);
+    expect(inside.totalMembers).toBe(MAX_INDEXED_MEMBERS);
+    expect(hashes).toBe(MAX_INDEXED_MEMBERS);
+    expect(inside.byHash.size).toBe(MAX_INDEXED_MEMBERS);
+    // The first reports went, the last are still there.
+    expect(inside.entries.get('alert-0')!.members).toEqual([]);
+    expect(inside.entries.get(`alert-${Math.floor((n - 1) / 10)}`)!.members.at(-1)!.id).toBe(`m${n - 1}`);
   });
 });

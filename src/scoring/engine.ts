@@ -1,7 +1,7 @@
 import { LEVELS, type Hit, type ItemKind, type Level, type RuleExplanation } from '../core/types.ts';
 import { loadRuleSet, type CalendarPeriod, type RuleSet, type RuleSpec } from '../config/rules.ts';
 import { MatchBuffer, TermMatcher, leftmostLongest } from './matcher.ts';
-import { compileWhen, evaluateWhen, formatWhen, whenGroups, type GroupPredicate } from './when.ts';
+import { compileWhen, formatWhen, whenGroups, type GroupPredicate } from './when.ts';
 import { activePeriods, calendarBoost, type CalendarBoost } from './calendar.ts';
 import { explainReason, type ExplainContext } from './explain.ts';
 
@@ -72,7 +72,7 @@ interface RuleSpan extends Span {
   lid: number;
   /** The matcher's term index when the text wrote the term exactly as listed (not in other ASCII case), else -1. */
   tid: number;
-  /** The verdict stamp that found this span negated (spans are pooled, see CompiledEngine.spans). */
+  /** The verdict stamp that found this span negated (spans are pooled, see Scratch.spans). */
   mark: number;
 }
 interface CueSpan extends Span {
@@ -150,8 +150,6 @@ function groupScoreOf(w: Float64Array, n: number): number {
 interface CompiledRule {
   spec: RuleSpec;
   index: number;
-  /** Groups that make `when` true by being present (they must co-occur within `near`). */
-  positive: Set<string>;
   whenText: string;
   groupNames: string[];
   /** Per group: the groups whose terms must be near (context), or null; and the terms it applies to (lower-cased) or null for all. */
@@ -261,7 +259,6 @@ function compileRule(spec: RuleSpec, index: number): CompiledRule {
   return {
     spec,
     index,
-    positive,
     whenText: formatWhen(spec.when),
     groupNames: spec.groups.map((g) => g.name),
     contextGroups: spec.groups.map((g) => (g.context ? new Set(g.context.groups.map((n) => byName.get(n)!)) : null)),
@@ -316,14 +313,14 @@ class CompiledEngine implements RuleEngine {
     });
     this.matcher = new TermMatcher(entries);
     this.terms = [...new Set(entries.map(([t]) => t))].sort();
+    this.keys = this.matcher.keys;
     const lower = new Map<string, number>();
-    this.lowerId = Int32Array.from(this.matcher.keys, (k) => {
+    this.lowerId = Int32Array.from(this.keys, (k) => {
       const l = k.toLowerCase();
       let id = lower.get(l);
       if (id === undefined) lower.set(l, (id = lower.size));
       return id;
     });
-    this.keys = this.matcher.keys;
     this.scratch = new Scratch(set.rules.length, this.keys.length);
   }
 
@@ -589,7 +586,7 @@ class CompiledEngine implements RuleEngine {
 
     const anywhere = rule.when(present, present);
     let whenOk = anywhere;
-    if (anywhere && spec.near !== undefined) whenOk = hasWindow(rule, found, present, spec.near, sc.window);
+    if (anywhere && spec.near !== undefined) whenOk = windowStart(rule, found, present, spec.near, sc.window) >= 0;
     const overridden = topicExcluded && rule.override !== null && rule.override(present, present);
     const matched = whenOk && !excluded && !(topicExcluded && !overridden);
     const base = Math.max(0, round2(sum));
@@ -791,8 +788,12 @@ function findCue(s: RuleSpan, cues: CueSpan[], ri: number, window: number, text:
   return null;
 }
 
-/** findWindow's yes/no over group indices, without allocating per step. */
-function hasWindow(rule: CompiledRule, positives: RuleSpan[], present: Uint8Array, near: number, hits: RuleSpan[]): boolean {
+/**
+ * Where the first span of at most `near` characters starts in which the `when` expression holds,
+ * as an index into `hits` (filled here with the positives of groups `when` needs present), or -1.
+ * Groups under `not` are judged on the whole text (`present`). Allocates nothing but `hits`.
+ */
+function windowStart(rule: CompiledRule, positives: RuleSpan[], present: Uint8Array, near: number, hits: RuleSpan[]): number {
   const counts = rule.counts.fill(0);
   const win = rule.near.fill(0);
   hits.length = 0;
@@ -805,13 +806,13 @@ function hasWindow(rule: CompiledRule, positives: RuleSpan[], present: Uint8Arra
       if (++counts[g]! > 0) win[g] = 1;
       j++;
     }
-    if (rule.when(present, win)) return true;
+    if (rule.when(present, win)) return i;
     if (j > i) {
       const g = hits[i]!.group;
       if (--counts[g]! <= 0) win[g] = 0;
     }
   }
-  return false;
+  return -1;
 }
 
 /** Whether [start, end) lies inside one of `spans` (sorted by start, not overlapping: leftmostLongest's output). */
@@ -829,30 +830,14 @@ function insideSpan(spans: readonly RuleSpan[], start: number, end: number): boo
   return idx >= 0 && end <= spans[idx]!.end;
 }
 
-/**
- * The first span of at most `near` characters where the `when` expression holds, using only hits
- * inside the span for groups that must be present (groups under `not` are judged on the whole
- * text). hasWindow's scan, keeping where the window lies.
- */
+/** The first window windowStart finds, with its extent: from its first hit to the last within `near`. */
 function findWindow(rule: CompiledRule, positives: RuleSpan[], present: Uint8Array, near: number): { start: number; end: number } | null {
-  const counts = rule.counts.fill(0);
-  const win = rule.near.fill(0);
-  const hits = positives.filter((s) => rule.positiveGroup[s.group] === 1);
-  let j = 0;
-  for (let i = 0; i < hits.length; i++) {
-    if (j < i) j = i;
-    while (j < hits.length && hits[j]!.end - hits[i]!.start <= near) {
-      const g = hits[j]!.group;
-      if (++counts[g]! > 0) win[g] = 1;
-      j++;
-    }
-    if (rule.when(present, win)) return { start: hits[i]!.start, end: hits[Math.max(i, j - 1)]!.end };
-    if (j > i) {
-      const g = hits[i]!.group;
-      if (--counts[g]! <= 0) win[g] = 0;
-    }
-  }
-  return null;
+  const hits: RuleSpan[] = [];
+  const i = windowStart(rule, positives, present, near, hits);
+  if (i < 0) return null;
+  let last = i;
+  while (last + 1 < hits.length && hits[last + 1]!.end - hits[i]!.start <= near) last++;
+  return { start: hits[i]!.start, end: hits[last]!.end };
 }
 
 /** Loads rules/ and compiles one automaton over every term. Throws ConfigError naming file, line, field. */

@@ -1,6 +1,7 @@
 import type { Alert, ItemKind, Level, ScoredItem } from '../core/types.ts';
 import { LEVELS, levelRank } from '../core/types.ts';
 import { contentHash } from '../core/ids.ts';
+import { popcount32, simhashHalves } from '../text/simhash.ts';
 import { businessKey, businessName } from './business.ts';
 
 /*
@@ -153,13 +154,6 @@ interface Fingerprint {
   lo: number;
 }
 
-const halves = (h: string) => ({ hi: parseInt(h.slice(0, 8), 16) >>> 0, lo: parseInt(h.slice(8), 16) >>> 0 });
-
-function popcount(x: number): number {
-  x -= (x >>> 1) & 0x55555555;
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
-}
 
 interface Entry {
   alertId: string;
@@ -306,11 +300,11 @@ export class IncidentIndex {
 
     const near: { e: Entry; d: number }[] = [];
     const tokens = item.tokens.length;
-    const mine = halves(item.simhash);
+    const mine = simhashHalves(item.simhash);
     for (const e of ordered) {
       let best = Infinity;
       for (const f of e.fingerprints) {
-        const d = popcount((mine.hi ^ f.hi) >>> 0) + popcount((mine.lo ^ f.lo) >>> 0);
+        const d = popcount32(mine.hi ^ f.hi) + popcount32(mine.lo ^ f.lo);
         if (d <= nearDuplicateBound(tokens, f.tokens) && d < best) best = d;
       }
       if (best < Infinity) near.push({ e, d: best });
@@ -429,7 +423,7 @@ export class IncidentIndex {
     const business = businessName(item);
     if (business) e.businesses.add(businessKey(business));
     if (!e.fingerprints.some((f) => f.simhash === item.simhash)) {
-      e.fingerprints.push({ simhash: item.simhash, tokens: item.tokens.length, ...halves(item.simhash) });
+      e.fingerprints.push({ simhash: item.simhash, tokens: item.tokens.length, ...simhashHalves(item.simhash) });
     }
     const hash = normalisedContentHash(item.text);
     e.hashes.add(hash);
@@ -476,17 +470,18 @@ export class IncidentIndex {
   private trim(e: Entry): void {
     if (e.members.length > MAX_ENTRY_MEMBERS) for (const m of e.members.splice(0, e.members.length - MAX_ENTRY_MEMBERS)) this.dropMember(e, m);
     if (e.fingerprints.length > MAX_ENTRY_FINGERPRINTS) e.fingerprints.splice(0, e.fingerprints.length - MAX_ENTRY_FINGERPRINTS);
-    while (e.hashes.size > MAX_ENTRY_HASHES) {
-      const oldest = e.hashes.values().next().value!;
-      e.hashes.delete(oldest);
-      if (this.byHash.get(oldest) === e.alertId) this.byHash.delete(oldest);
-    }
+    while (e.hashes.size > MAX_ENTRY_HASHES) this.forgetHash(e, e.hashes.values().next().value!);
   }
 
   /** Forgets a member that left its entry, with its exact hash. */
   private dropMember(e: Entry, m: Member): void {
     this.totalMembers--;
-    if (e.hashes.delete(m.hash) && this.byHash.get(m.hash) === e.alertId) this.byHash.delete(m.hash);
+    this.forgetHash(e, m.hash);
+  }
+
+  /** Drops an exact hash from the entry, and from the index while it points to this entry. */
+  private forgetHash(e: Entry, hash: string): void {
+    if (e.hashes.delete(hash) && this.byHash.get(hash) === e.alertId) this.byHash.delete(hash);
   }
 
   /** Keeps the index within MAX_INDEXED_MEMBERS, dropping the members that joined first. */

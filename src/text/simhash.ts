@@ -99,7 +99,7 @@ export function jiebaIdf(token: string): number {
   return idfOf(token, tokenHash1(token), tokenHash2(token));
 }
 
-/** The first of a token's two 32-bit FNV-1a variants, as simhash computes it inline. */
+/** The first of a token's two 32-bit FNV-1a variants (with a final avalanche, so short tokens spread over all bits). */
 function tokenHash1(t: string): number {
   let h1 = 0x811c9dc5;
   for (let j = 0; j < t.length; j++) h1 = Math.imul(h1 ^ t.charCodeAt(j), 0x01000193);
@@ -286,17 +286,8 @@ export function simhash(tokens: readonly string[], idf: (token: string) => numbe
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (isNumeric(t)) continue;
-    let h1 = 0x811c9dc5;
-    let h2 = 0x01000193 ^ 0x5bd1e995;
-    for (let j = 0; j < t.length; j++) {
-      const c = t.charCodeAt(j);
-      h1 = Math.imul(h1 ^ c, 0x01000193);
-      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-      h2 ^= h2 >>> 15;
-    }
-    // final avalanche so short tokens spread over all bits
-    h1 ^= h1 >>> 16; h1 = Math.imul(h1, 0x85ebca6b); h1 ^= h1 >>> 13;
-    h2 ^= h2 >>> 16; h2 = Math.imul(h2, 0xc2b2ae35); h2 ^= h2 >>> 16;
+    const h1 = tokenHash1(t);
+    const h2 = tokenHash2(t);
     let at = (h1 ^ h2) & mask;
     for (;;) {
       if (stamps[at] !== stamp) {
@@ -326,15 +317,19 @@ export function simhash(tokens: readonly string[], idf: (token: string) => numbe
   return (hi >>> 0).toString(16).padStart(8, '0') + (lo >>> 0).toString(16).padStart(8, '0');
 }
 
-function popcount32(x: number): number {
+export function popcount32(x: number): number {
   x -= (x >>> 1) & 0x55555555;
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
   return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
 }
 
+/** A SimHash's two 32-bit halves: compared as two XORs and popcounts once parsed. */
+export function simhashHalves(h: string): { hi: number; lo: number } {
+  return { hi: parseInt(h.slice(0, 8), 16) >>> 0, lo: parseInt(h.slice(8), 16) >>> 0 };
+}
+
 export function hamming(a: string, b: string): number {
-  return (
-    popcount32(parseInt(a.slice(0, 8), 16) ^ parseInt(b.slice(0, 8), 16)) +
-    popcount32(parseInt(a.slice(8), 16) ^ parseInt(b.slice(8), 16))
-  );
+  const x = simhashHalves(a);
+  const y = simhashHalves(b);
+  return popcount32(x.hi ^ y.hi) + popcount32(x.lo ^ y.lo);
 }

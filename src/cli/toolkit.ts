@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { loadRuleEngine, type RuleEngine } from '../scoring/engine.ts';
 import { createSegmenter, type SegmenterBackend } from '../text/segment.ts';
 import { createRegionResolver } from '../text/regions.ts';
-import { createBatchProcessor, type BatchProcessor, type Processor } from '../pipeline/process.ts';
+import { createBatchProcessor, oneAtATime, type BatchProcessor, type Processor } from '../pipeline/process.ts';
 
 /** The process stage without bus or store, for commands that score text directly. */
 export async function offlineProcessor(
@@ -16,5 +16,5 @@ export async function offlineProcessor(
     segmenter,
     regions: createRegionResolver({ province: opts.province ?? '360000' }),
   });
-  return { engine, process: (raw) => processBatch([raw])[0]!, processBatch };
+  return { engine, process: oneAtATime(processBatch), processBatch };
 }

@@ -114,10 +114,14 @@ export function createBatchProcessor(deps: ProcessDeps): BatchProcessor {
   };
 }
 
-/** The process stage for one item (a batch of one). */
-export function createProcessor(deps: ProcessDeps): Processor {
-  const batch = createBatchProcessor(deps);
+/** A batch processor used one item at a time (a batch of one): the CLI, paste-and-score, tests. */
+export function oneAtATime(batch: BatchProcessor): Processor {
   return (raw) => batch([raw])[0]!;
+}
+
+/** The process stage for one item. */
+export function createProcessor(deps: ProcessDeps): Processor {
+  return oneAtATime(createBatchProcessor(deps));
 }
 
 /** What a pipeline file says about processing: the same in the main thread and in every worker. */
@@ -146,10 +150,4 @@ export function settingsBatchProcessor(engine: () => RuleEngine, s: ProcessSetti
     sourceWeight: (id) => weights.get(id) ?? 1,
     sourceRegion: (id) => sourceRegions.get(id),
   });
-}
-
-/** The processor a pipeline's settings describe (a batch of one); pass `segmenter` to share one already loaded. */
-export function settingsProcessor(engine: () => RuleEngine, s: ProcessSettings, segmenter?: Segmenter): Processor {
-  const batch = settingsBatchProcessor(engine, s, segmenter);
-  return (raw) => batch([raw])[0]!;
 }

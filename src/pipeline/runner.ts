@@ -12,7 +12,7 @@ import { createQueue } from '../notify/factory.ts';
 import { acquireDatabase, checkpointInBackground, releaseDatabase } from '../store/sqlite-db.ts';
 import { loadPipeline, type Pipeline } from '../config/pipeline.ts';
 import { loadRuleEngine, type RuleEngine } from '../scoring/engine.ts';
-import { settingsBatchProcessor, settingsSegmenter, type BatchProcessor, type ProcessSettings } from './process.ts';
+import { oneAtATime, settingsBatchProcessor, settingsSegmenter, type BatchProcessor, type ProcessSettings } from './process.ts';
 import { applyHeapPolicy } from './heap.ts';
 import { startProcessPool } from './process-pool.ts';
 import type { Segmenter } from '../text/segmenter.ts';
@@ -342,7 +342,7 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
         trendRules: () => trendRules,
         ingestComplaints: ingest,
         ruleEngine: () => engine,
-        scoreText: scoreTextWith((raw) => processBatch([raw])[0]!),
+        scoreText: scoreTextWith(oneAtATime(processBatch)),
         dataDir: resolve(opts.dataDir ?? 'data'),
         metrics: async () => {
           for (const c of [['items.raw', 'process'], ['items.scored', 'alerts']] as const) {

@@ -49,6 +49,7 @@ export const ALLOWED_LATENESS_MS = 30 * 24 * 3600_000;
 
 /** How many stored alerts / items the stage reads back at start to rebuild its windows. */
 const REBUILD_PAGE = 500;
+const REBUILD_MAX = 20_000;
 
 /**
  * An alert's history records each merged report up to this many; after that one entry says the
@@ -74,7 +75,6 @@ export function withMergeEntry(history: HistoryEntry[], entry: HistoryEntry): Hi
   if (merges === MAX_MERGE_ENTRIES) return [...history, { ...entry, note: MERGES_UNLISTED }];
   return history;
 }
-const REBUILD_MAX = 20_000;
 
 /**
  * The alerts stage: stores scored items, merges reports of one incident into one alert, raises

@@ -36,11 +36,6 @@ function detectionEntries(existing: Alert, incoming: Alert): Alert['history'] {
 }
 
 /**
- * An alert seen again (a replay, or a new report of the same incident) refreshes what
- * detection knows and keeps what people did: status, assignee, close reason, history, version.
- * Only new entries written by detection itself are added to the history.
- */
-/**
  * An alert keeps at most this many report ids. A large incident (a story reposted by thousands of
  * sites) otherwise made every further report copy, store and reparse its whole list: at 33,000
  * reports one alert's document was 4.5 MB and the pipeline slowed down with every report
@@ -55,31 +50,27 @@ export function itemCountOf(alert: Pick<Alert, 'itemIds' | 'itemCount'>): number
   return alert.itemCount ?? alert.itemIds.length;
 }
 
-/** `a` then what `b` adds, without repeats; a Set only when both are long. */
-function union<T>(a: readonly T[], b: readonly T[]): T[] {
-  const out = [...new Set(a)];
-  if (b.length <= 4 || a.length <= 16) {
-    for (const x of b) if (!out.includes(x)) out.push(x);
-    return out;
-  }
-  const seen = new Set(out);
-  for (const x of b) if (!seen.has(x)) (seen.add(x), out.push(x));
-  return out;
-}
+const union = <T>(a: readonly T[], b: readonly T[]): T[] => [...new Set([...a, ...b])];
 
 /** The merged report ids, kept within MAX_ALERT_ITEM_IDS, and how many reports the alert now holds. */
 function mergeItemIds(existing: Alert, incoming: Alert): { itemIds: string[]; itemCount?: number } {
   const known = new Set(existing.itemIds);
-  const added = incoming.itemIds.filter((id, i, all) => !known.has(id) && all.indexOf(id) === i);
+  const before = known.size;
+  for (const id of incoming.itemIds) known.add(id);
   // Idempotent, as the store applies it again to a newer version of the same alert: that version
   // already counts what it lists. Folding a separate alert in (AlertStage) adds its count itself.
-  const itemCount = Math.max(itemCountOf(existing) + added.length, itemCountOf(incoming));
-  let itemIds = existing.itemIds.length === known.size ? [...existing.itemIds, ...added] : [...known, ...added];
+  const itemCount = Math.max(itemCountOf(existing) + known.size - before, itemCountOf(incoming));
+  let itemIds = [...known];
   if (itemIds.length > MAX_ALERT_ITEM_IDS) itemIds = [...itemIds.slice(0, FIRST_ITEM_IDS), ...itemIds.slice(itemIds.length - (MAX_ALERT_ITEM_IDS - FIRST_ITEM_IDS))];
   // Alerts within the bound stay as they were written before itemCount existed.
   return itemCount > itemIds.length ? { itemIds, itemCount } : { itemIds };
 }
 
+/**
+ * An alert seen again (a replay, or a new report of the same incident) refreshes what
+ * detection knows and keeps what people did: status, assignee, close reason, history, version.
+ * Only new entries written by detection itself are added to the history.
+ */
 export function mergeDetection(existing: Alert, incoming: Alert): Alert {
   const { itemCount: _incomingCount, ...rest } = incoming;
   // The strongest report names the incident, whatever order the reports arrived in.

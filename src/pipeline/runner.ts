@@ -9,7 +9,7 @@ import type { Queue, QueueWorker } from '../notify/queue.ts';
 import { createBus } from '../bus/factory.ts';
 import { createStore } from '../store/factory.ts';
 import { createQueue } from '../notify/factory.ts';
-import { acquireDatabase, checkpointInBackground, releaseDatabase } from '../store/sqlite-db.ts';
+import { acquireDatabase, checkpointersStopped, checkpointInBackground, releaseDatabase } from '../store/sqlite-db.ts';
 import { loadPipeline, type Pipeline } from '../config/pipeline.ts';
 import { loadRuleEngine, type RuleEngine } from '../scoring/engine.ts';
 import { oneAtATime, settingsBatchProcessor, settingsSegmenter, type BatchProcessor, type ProcessSettings } from './process.ts';
@@ -415,6 +415,7 @@ export async function startPipeline(opts: RunOptions): Promise<RunningPipeline> 
       await bus.close();
       await store.close();
       releaseDatabase(stateDb);
+      await checkpointersStopped();
     },
   };
 }

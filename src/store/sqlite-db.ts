@@ -65,6 +65,8 @@ const AUTO_CHECKPOINT_PAGES = 1000;
 const BACKSTOP_CHECKPOINT_PAGES = 4000;
 
 const checkpointers = new Map<Db, Worker>();
+/** Threads told to stop whose connection may still be open. */
+const stopping = new Set<Promise<void>>();
 
 /**
  * Runs this file's WAL checkpoints on a thread of their own, with its own connection. A
@@ -103,7 +105,19 @@ function stopCheckpoints(db: Db): void {
   if (!worker) return;
   checkpointers.delete(db);
   if (db.open) db.pragma(`wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`);
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  stopping.add(exited);
+  void exited.then(() => stopping.delete(exited));
   worker.postMessage('stop');
+}
+
+/**
+ * Resolves once every checkpointer told to stop has closed its connection. The thread's close is
+ * the file's last, so it is the one that removes the -wal and -shm files: whoever stops a
+ * pipeline and then reads, copies or deletes its data directory waits for this first.
+ */
+export async function checkpointersStopped(): Promise<void> {
+  await Promise.all([...stopping]);
 }
 
 /** Whether checkpointInBackground's thread is running for this handle (tests). */

@@ -1,7 +1,7 @@
-import { statSync, unlinkSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { acquireDatabase, checkpointInBackground, checkpointsInBackground, openDatabase, releaseDatabase } from '../../src/store/sqlite-db.ts';
+import { acquireDatabase, checkpointersStopped, checkpointInBackground, checkpointsInBackground, openDatabase, releaseDatabase } from '../../src/store/sqlite-db.ts';
 import { eventually, tempDir } from '../helpers/tmp.ts';
 
 const autoCheckpoint = (db: ReturnType<typeof openDatabase>) => db.pragma('wal_autocheckpoint', { simple: true });
@@ -44,6 +44,26 @@ describe('background checkpoints', () => {
     releaseDatabase(db);
     expect(checkpointsInBackground(db)).toBe(false);
     expect(db.open).toBe(false);
+    t.cleanup();
+  }, 30_000);
+
+  it('once the stopped threads have closed, the data directory holds the file alone and nothing more changes', async () => {
+    // The thread's connection is the file's last: its close removes the -wal and -shm files. A
+    // sweep of the directory right after stopping once read a -shm that vanished under it.
+    const t = tempDir();
+    const file = join(t.dir, 's.db');
+    const db = acquireDatabase(file);
+    checkpointInBackground(db, { busyMs: 10, idleMs: 50 });
+    await eventually(() => autoCheckpoint(db) === 4000);
+    db.exec('CREATE TABLE notes (v TEXT)');
+    db.prepare('INSERT INTO notes (v) VALUES (?)').run('过期冷链肉');
+    releaseDatabase(db);
+    await checkpointersStopped();
+    expect(readdirSync(t.dir)).toEqual(['s.db']);
+    expect(existsSync(`${file}-shm`)).toBe(false);
+    const again = openDatabase(file);
+    expect(again.prepare('SELECT v FROM notes').pluck().get()).toBe('过期冷链肉');
+    again.close();
     t.cleanup();
   }, 30_000);
 

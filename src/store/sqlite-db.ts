@@ -108,6 +108,9 @@ function stopCheckpoints(db: Db): void {
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   stopping.add(exited);
   void exited.then(() => stopping.delete(exited));
+  // Keeps the event loop alive until the thread has closed: unreferenced, a process whose work
+  // is done would end while checkpointersStopped() still waits (exit code 13, unsettled await).
+  worker.ref();
   worker.postMessage('stop');
 }
 

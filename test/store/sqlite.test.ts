@@ -156,6 +156,19 @@ describe('documents', () => {
     expect(JSON.parse(doc)).not.toHaveProperty('tokens');
     expect((await store.searchItems(ItemQuery.parse({ q: '食堂' }))).items).toEqual([it1]);
   });
+
+  it('indexes each distinct word of an item once, and still gives back every token in order', async () => {
+    open();
+    const repeated = item({ id: 'r', title: '食堂 学生 食堂 呕吐 食堂 学生' });
+    await store.upsertItems([repeated, item({ id: 's', title: '学生 体检' })]);
+    db.exec("CREATE VIRTUAL TABLE temp.words USING fts5vocab(main, 'items_fts', 'row')");
+    const postings = Object.fromEntries((db.prepare('SELECT term, doc, cnt FROM temp.words').all() as { term: string; doc: number; cnt: number }[]).map((r) => [r.term, [r.doc, r.cnt]]));
+    expect(postings['食堂']).toEqual([1, 1]);
+    expect(postings['学生']).toEqual([2, 2]);
+    expect((await store.getItem('r'))!.tokens).toEqual(['食堂', '学生', '食堂', '呕吐', '食堂', '学生']);
+    expect(await ids({ q: '食堂 呕吐' })).toEqual(['r']);
+    expect((await ids({ q: '学生' })).sort()).toEqual(['r', 's']);
+  });
 });
 
 describe('counting', () => {

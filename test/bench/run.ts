@@ -80,12 +80,18 @@ async function worker(): Promise<void> {
   process.exit(0);
 }
 
+/**
+ * The environment the shipped start command and docker-compose.yml give the pipeline (see
+ * README, "Memory"), so the figures measure what is deployed; a value set by the caller wins.
+ */
+const DEPLOYED_ENV = { MALLOC_ARENA_MAX: '2' };
+
 function runChild(name: string, ctx: Omit<WorkerCtx, 'log'>): Promise<{ figures: Figures; seconds: number }> {
   const out = join(ctx.tmp, `${name}.result.json`);
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
-      env: { ...process.env, BENCH_FIGURE: name, BENCH_CTX: JSON.stringify(ctx), BENCH_OUT: out },
+      env: { ...DEPLOYED_ENV, ...process.env, BENCH_FIGURE: name, BENCH_CTX: JSON.stringify(ctx), BENCH_OUT: out },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     // the child's stdout is not ours to print: keep --json output clean

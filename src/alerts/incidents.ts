@@ -211,6 +211,7 @@ const asReport = (x: ScoredItem | Report): Report => ('simhash' in x ? reportOf(
 /** What the index reads of an alert. */
 export type IndexedAlert = Pick<Alert, 'id' | 'category' | 'regions' | 'region' | 'terms' | 'firstSeenAt' | 'lastSeenAt' | 'itemIds'>;
 
+
 /**
  * Its lists are arrays without repeats, allocated at their size while they hold one element: most
  * alerts have one to three reports, and the index holds up to MAX_INDEXED_ALERTS entries. With a
@@ -247,9 +248,12 @@ interface Member {
   regions: readonly string[];
   /** More distinct regions than MAX_INCIDENT_REGIONS. */
   spread: boolean;
-  /** A handful each: an array scans them as fast as a Set hashes, at a fraction of a Set's table. */
-  terms: readonly string[];
-  categories: readonly string[];
+  /**
+   * A report's matched terms and categories are a handful each: a plain array scans them faster
+   * than a Set hashes, and costs a fraction of a Set's table (members are most of the index).
+   */
+  terms: readonly string[] | ReadonlySet<string>;
+  categories: readonly string[] | ReadonlySet<string>;
   business: string | null;
 }
 
@@ -264,6 +268,8 @@ function including<T>(list: T[], x: T): T[] {
 function distinct(xs: Iterable<string>): string[] {
   return [...new Set(xs)];
 }
+
+const holds = (words: readonly string[] | ReadonlySet<string>, w: string): boolean => (Array.isArray(words) ? words.includes(w) : (words as ReadonlySet<string>).has(w));
 
 export type MatchReason = 'exact' | 'near' | 'incident';
 
@@ -415,8 +421,8 @@ export class IncidentIndex {
         if (Math.abs(at - m.at) > this.windowMs || m.spread) continue;
         if (!regionsOverlap(r.regions, m.regions)) continue;
         const sameBusiness = bkey != null && (m.business === bkey || (!e.members.length && e.businesses.includes(bkey)));
-        const shared = terms.filter((t) => m.terms.includes(t));
-        if (!sameBusiness && (shared.length < MIN_SHARED_TERMS || !categories.some((c) => m.categories.includes(c)))) continue;
+        const shared = terms.filter((t) => holds(m.terms, t));
+        if (!sameBusiness && (shared.length < MIN_SHARED_TERMS || !categories.some((c) => holds(m.categories, c)))) continue;
         if (!best || Number(sameBusiness) > Number(best.business) || shared.length > best.shared.length) best = { shared, business: sameBusiness };
       }
       if (best) incidents.push({ e, ...best });

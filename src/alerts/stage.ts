@@ -307,12 +307,12 @@ export class AlertStage {
   }
 }
 
+/** Alerts raised from reports (not the repeat-complaint or monitoring alerts). */
 /** An alert reduced to what the merge index reads. */
 function indexedAlert(a: Alert): IndexedAlert {
   return { id: a.id, category: a.category, regions: a.regions, region: a.region, terms: a.terms, firstSeenAt: a.firstSeenAt, lastSeenAt: a.lastSeenAt, itemIds: a.itemIds };
 }
 
-/** Alerts raised from reports (not the repeat-complaint or monitoring alerts). */
 export function isIncident(a: Alert): boolean {
   return !a.id.startsWith('biz:') && !a.id.startsWith('sys-') && !a.mergedInto;
 }

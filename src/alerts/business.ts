@@ -150,9 +150,7 @@ export class BusinessTracker {
     if (b.seen.some((s) => s.itemId === item.id)) return null;
     const at = Date.parse(item.publishedAt);
     b.business = business;
-    // A one-complaint file (most of them) keeps an array of its size, not one grown by push.
-    if (b.seen.length) b.seen.push({ itemId: item.id, at });
-    else b.seen = [{ itemId: item.id, at }];
+    b.seen.push({ itemId: item.id, at });
     b.seen.sort((x, y) => x.at - y.at || (x.itemId < y.itemId ? -1 : 1));
     const inWindow = b.seen.filter((s) => s.at > at - this.windowMs && s.at <= at + this.windowMs);
     // Count the complaints within one window that contains this item: the densest run around it.

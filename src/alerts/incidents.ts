@@ -212,20 +212,14 @@ const asReport = (x: ScoredItem | Report): Report => ('simhash' in x ? reportOf(
 export type IndexedAlert = Pick<Alert, 'id' | 'category' | 'regions' | 'region' | 'terms' | 'firstSeenAt' | 'lastSeenAt' | 'itemIds'>;
 
 
-/**
- * Its lists are arrays without repeats, allocated at their size while they hold one element: most
- * alerts have one to three reports, and the index holds up to MAX_INDEXED_ALERTS entries. With a
- * Set for each list and arrays grown by push, an entry of one report cost about 1.9 KB.
- */
 interface Entry {
   alertId: string;
-  categories: string[];
-  regions: string[];
-  terms: string[];
-  businesses: string[];
+  categories: Set<string>;
+  regions: Set<string>;
+  terms: Set<string>;
+  businesses: Set<string>;
   fingerprints: Fingerprint[];
-  /** Exact hashes, oldest first. */
-  hashes: string[];
+  hashes: Set<string>;
   /** Event-time span of the alert's reports: an item joins when it is within the window of any of them. */
   firstSeenAt: number;
   lastSeenAt: number;
@@ -255,18 +249,6 @@ interface Member {
   terms: readonly string[] | ReadonlySet<string>;
   categories: readonly string[] | ReadonlySet<string>;
   business: string | null;
-}
-
-/** `list` with `x` added unless it holds it: a one-element list is allocated at its size. */
-function including<T>(list: T[], x: T): T[] {
-  if (list.length === 0) return [x];
-  if (!list.includes(x)) list.push(x);
-  return list;
-}
-
-/** The distinct values of `xs`, in order, in an array of their size. */
-function distinct(xs: Iterable<string>): string[] {
-  return [...new Set(xs)];
 }
 
 const holds = (words: readonly string[] | ReadonlySet<string>, w: string): boolean => (Array.isArray(words) ? words.includes(w) : (words as ReadonlySet<string>).has(w));
@@ -415,12 +397,12 @@ export class IncidentIndex {
       // Alerts rebuilt without their reports fall back to the alert's own sets.
       const members: Member[] = e.members.length
         ? e.members
-        : [{ id: '', hash: '', at: e.lastSeenAt, regions: [...e.regions], spread: e.regions.length > MAX_INCIDENT_REGIONS, terms: e.terms, categories: e.categories, business: null }];
+        : [{ id: '', hash: '', at: e.lastSeenAt, regions: [...e.regions], spread: e.regions.size > MAX_INCIDENT_REGIONS, terms: e.terms, categories: e.categories, business: null }];
       let best: { shared: string[]; business: boolean } | null = null;
       for (const m of members) {
         if (Math.abs(at - m.at) > this.windowMs || m.spread) continue;
         if (!regionsOverlap(r.regions, m.regions)) continue;
-        const sameBusiness = bkey != null && (m.business === bkey || (!e.members.length && e.businesses.includes(bkey)));
+        const sameBusiness = bkey != null && (m.business === bkey || (!e.members.length && e.businesses.has(bkey)));
         const shared = terms.filter((t) => holds(m.terms, t));
         if (!sameBusiness && (shared.length < MIN_SHARED_TERMS || !categories.some((c) => holds(m.categories, c)))) continue;
         if (!best || Number(sameBusiness) > Number(best.business) || shared.length > best.shared.length) best = { shared, business: sameBusiness };
@@ -443,13 +425,13 @@ export class IncidentIndex {
     const into = this.entries.get(intoId);
     const from = this.entries.get(fromId);
     if (!into || !from || into === from) return;
-    into.categories = distinct([...into.categories, ...from.categories]);
-    into.regions = distinct([...into.regions, ...from.regions]);
-    into.terms = distinct([...into.terms, ...from.terms]);
-    into.businesses = distinct([...into.businesses, ...from.businesses]);
+    for (const c of from.categories) into.categories.add(c);
+    for (const r of from.regions) into.regions.add(r);
+    for (const t of from.terms) into.terms.add(t);
+    for (const b of from.businesses) into.businesses.add(b);
     for (const f of from.fingerprints) if (!into.fingerprints.some((g) => sameFingerprint(g, f))) into.fingerprints.push(f);
     for (const h of from.hashes) {
-      into.hashes = including(into.hashes, h);
+      into.hashes.add(h);
       if (this.byHash.get(h) === fromId) this.byHash.set(h, intoId);
     }
     into.lastSeenAt = Math.max(into.lastSeenAt, from.lastSeenAt);
@@ -471,12 +453,12 @@ export class IncidentIndex {
     if (!e) {
       e = {
         alertId: alert.id,
-        categories: [],
-        regions: [],
-        terms: [],
-        businesses: [],
+        categories: new Set(),
+        regions: new Set(),
+        terms: new Set(),
+        businesses: new Set(),
         fingerprints: [],
-        hashes: [],
+        hashes: new Set(),
         firstSeenAt: Infinity,
         lastSeenAt: 0,
         members: [],
@@ -486,10 +468,10 @@ export class IncidentIndex {
       this.entries.set(alert.id, e);
       if (this.entries.size > MAX_INDEXED_ALERTS) this.remove(this.entries.keys().next().value!);
     }
-    e.categories = including(e.categories, intern(alert.category));
-    const named = alert.region ? [...alert.regions, alert.region] : alert.regions;
-    if (named.some((r) => !e!.regions.includes(r))) e.regions = distinct([...e.regions, ...named.map(intern)]);
-    if (alert.terms.some((t) => !e!.terms.includes(t))) e.terms = distinct([...e.terms, ...alert.terms.map(intern)]);
+    e.categories.add(intern(alert.category));
+    for (const r of alert.regions) e.regions.add(intern(r));
+    if (alert.region) e.regions.add(intern(alert.region));
+    for (const t of alert.terms) e.terms.add(intern(t));
     const seen = Date.parse(alert.lastSeenAt);
     if (!Number.isNaN(seen)) e.lastSeenAt = Math.max(e.lastSeenAt, seen);
     const first = Date.parse(alert.firstSeenAt);
@@ -498,12 +480,12 @@ export class IncidentIndex {
     this.index(e);
     if (!item) return;
     const { id, hash, print, regions, terms, categories, bkey, at } = asReport(item);
-    for (const c of categories) e.categories = including(e.categories, c);
-    if (regions.some((r) => !e!.regions.includes(r))) e.regions = distinct([...e.regions, ...regions]);
-    if (terms.some((t) => !e!.terms.includes(t))) e.terms = distinct([...e.terms, ...terms]);
-    if (bkey) e.businesses = including(e.businesses, bkey);
-    if (!e.fingerprints.some((f) => sameFingerprint(f, print))) e.fingerprints = including(e.fingerprints, print);
-    e.hashes = including(e.hashes, hash);
+    for (const c of categories) e.categories.add(c);
+    for (const r of regions) e.regions.add(r);
+    for (const t of terms) e.terms.add(t);
+    if (bkey) e.businesses.add(bkey);
+    if (!e.fingerprints.some((f) => sameFingerprint(f, print))) e.fingerprints.push(print);
+    e.hashes.add(hash);
     // First writer keeps an exact-duplicate hash: replays land on the alert that saw the text first.
     if (!this.byHash.has(hash)) this.byHash.set(hash, alert.id);
     if (!Number.isNaN(at)) {
@@ -513,7 +495,7 @@ export class IncidentIndex {
     }
     this.index(e);
     if (!e.members.some((m) => m.id === id)) {
-      e.members = including(e.members, { id, hash, at, regions, spread: new Set(regions).size > MAX_INCIDENT_REGIONS, terms, categories, business: bkey });
+      e.members.push({ id, hash, at, regions, spread: new Set(regions).size > MAX_INCIDENT_REGIONS, terms, categories, business: bkey });
       this.totalMembers++;
       this.memberQueue.push(e);
     }
@@ -537,7 +519,7 @@ export class IncidentIndex {
   private trim(e: Entry): void {
     if (e.members.length > MAX_ENTRY_MEMBERS) for (const m of e.members.splice(0, e.members.length - MAX_ENTRY_MEMBERS)) this.dropMember(e, m);
     if (e.fingerprints.length > MAX_ENTRY_FINGERPRINTS) e.fingerprints.splice(0, e.fingerprints.length - MAX_ENTRY_FINGERPRINTS);
-    while (e.hashes.length > MAX_ENTRY_HASHES) this.forgetHash(e, e.hashes[0]!);
+    while (e.hashes.size > MAX_ENTRY_HASHES) this.forgetHash(e, e.hashes.values().next().value!);
   }
 
   /** Forgets a member that left its entry, with its exact hash. */
@@ -548,10 +530,7 @@ export class IncidentIndex {
 
   /** Drops an exact hash from the entry, and from the index while it points to this entry. */
   private forgetHash(e: Entry, hash: string): void {
-    const i = e.hashes.indexOf(hash);
-    if (i < 0) return;
-    e.hashes.splice(i, 1);
-    if (this.byHash.get(hash) === e.alertId) this.byHash.delete(hash);
+    if (e.hashes.delete(hash) && this.byHash.get(hash) === e.alertId) this.byHash.delete(hash);
   }
 
   /** Keeps the index within MAX_INDEXED_MEMBERS, dropping the members that joined first. */

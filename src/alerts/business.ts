@@ -94,16 +94,7 @@ export interface BusinessTrackerOptions {
    * least one food-safety rule matched (category set), whatever their level — so a photo studio or
    * a driving school named in the same hotline export never counts.
    */
-  counts?: (item: TrackedItem) => boolean;
-}
-
-/** What the tracker reads of an item. */
-export type TrackedItem = Pick<ScoredItem, 'id' | 'kind' | 'category' | 'fields' | 'regions' | 'publishedAt'>;
-
-/** An item reduced to what the tracker reads (a restart keeps only this of each recent item). */
-export function trackedItem(item: ScoredItem): TrackedItem {
-  const name = businessName(item);
-  return { id: item.id, kind: item.kind, category: item.category, fields: name ? { [BUSINESS_FIELDS[0]]: name } : {}, regions: item.regions.slice(0, 1), publishedAt: item.publishedAt };
+  counts?: (item: ScoredItem) => boolean;
 }
 
 interface Seen {
@@ -111,12 +102,12 @@ interface Seen {
   at: number;
 }
 
-const defaultCounts = (item: TrackedItem) => item.kind === 'complaint' && item.category !== null;
+const defaultCounts = (item: ScoredItem) => item.kind === 'complaint' && item.category !== null;
 
 export class BusinessTracker {
   readonly windowMs: number;
   readonly threshold: number;
-  private readonly counts: (item: TrackedItem) => boolean;
+  private readonly counts: (item: ScoredItem) => boolean;
   private readonly buckets = new Map<string, { business: string; key: string; region: string; seen: Seen[] }>();
   private lastSweep = -Infinity;
 
@@ -133,7 +124,7 @@ export class BusinessTracker {
    * replay). The window is measured back from this item's publishedAt, so items arriving out of
    * order are counted by when they happened.
    */
-  observe(item: TrackedItem): RepeatComplaintSignal | null {
+  observe(item: ScoredItem): RepeatComplaintSignal | null {
     if (!this.counts(item)) return null;
     const business = businessName(item);
     if (!business) return null;

@@ -147,7 +147,7 @@ export function itemCategories(item: ScoredItem): string[] {
 }
 
 /** A SimHash kept as its two 32-bit halves: comparing is two XORs and popcounts, and no string is held. */
-export interface Fingerprint {
+interface Fingerprint {
   tokens: number;
   hi: number;
   lo: number;
@@ -169,47 +169,6 @@ function intern(s: string): string {
   interned.set(s, s);
   return s;
 }
-
-/**
- * What the index compares and keeps of one report, worked out once per item: the live stage
- * hands the same report to `candidates` and `add`, and a restart rebuilds the index from reports
- * made page by page instead of holding every recent item's whole document at once.
- */
-export interface Report {
-  id: string;
-  /** Event time: publication, else processing (ms; NaN when neither parses). */
-  at: number;
-  /** normalisedContentHash of the text. */
-  hash: string;
-  print: Fingerprint;
-  regions: readonly string[];
-  /** itemTerms and itemCategories. */
-  terms: readonly string[];
-  categories: readonly string[];
-  /** The business named, as written, and its key. */
-  business: string | null;
-  bkey: string | null;
-}
-
-export function reportOf(item: ScoredItem): Report {
-  const business = businessName(item);
-  return {
-    id: item.id,
-    at: itemTime(item),
-    hash: normalisedContentHash(item.text),
-    print: { tokens: item.tokens.length, ...simhashHalves(item.simhash) },
-    regions: item.regions.map(intern),
-    terms: itemTerms(item).map(intern),
-    categories: itemCategories(item).map(intern),
-    business,
-    bkey: business ? businessKey(business) : null,
-  };
-}
-
-const asReport = (x: ScoredItem | Report): Report => ('simhash' in x ? reportOf(x) : x);
-
-/** What the index reads of an alert. */
-export type IndexedAlert = Pick<Alert, 'id' | 'category' | 'regions' | 'region' | 'terms' | 'firstSeenAt' | 'lastSeenAt' | 'itemIds'>;
 
 
 interface Entry {
@@ -331,9 +290,8 @@ export class IncidentIndex {
    * the item bridges two alerts that were raised apart (a complaint arriving before the news it
    * corroborates): the runner may fold the others into the first with `absorb`.
    */
-  candidates(item: ScoredItem | Report): IncidentMatch[] {
-    const r = asReport(item);
-    const at = r.at;
+  candidates(item: ScoredItem): IncidentMatch[] {
+    const at = itemTime(item);
     // Within the window of the alert's time span, not only of its newest report: the relation stays
     // symmetric, so the incidents found do not depend on the order reports arrive in.
     const live = (e: Entry) => at >= e.firstSeenAt - this.windowMs && at <= e.lastSeenAt + this.windowMs;
@@ -357,13 +315,14 @@ export class IncidentIndex {
       out.push(m);
     };
 
-    const exact = this.byHash.get(r.hash);
+    const hash = normalisedContentHash(item.text);
+    const exact = this.byHash.get(hash);
     const exactEntry = exact ? this.entries.get(exact) : undefined;
-    if (exactEntry && live(exactEntry)) push({ alertId: exactEntry.alertId, reason: 'exact', detail: r.hash.slice(0, 12) });
+    if (exactEntry && live(exactEntry)) push({ alertId: exactEntry.alertId, reason: 'exact', detail: hash.slice(0, 12) });
 
     const near: { e: Entry; d: number }[] = [];
-    const tokens = r.print.tokens;
-    const mine = r.print;
+    const tokens = item.tokens.length;
+    const mine = simhashHalves(item.simhash);
     for (const e of ordered) {
       let best = Infinity;
       for (const f of e.fingerprints) {
@@ -376,20 +335,21 @@ export class IncidentIndex {
     near.sort((a, b) => a.d - b.d);
     for (const n of near) push({ alertId: n.e.alertId, reason: 'near', detail: `hamming=${n.d}` });
 
-    const categories = r.categories;
+    const categories = itemCategories(item);
     if (!categories.length) return out;
-    const { business, bkey } = r;
-    const terms = r.terms.filter((t) => !this.generic.has(t));
+    const business = businessName(item);
+    const bkey = business ? businessKey(business) : null;
+    const terms = itemTerms(item).filter((t) => !this.generic.has(t));
     const incidents: { e: Entry; shared: string[]; business: boolean }[] = [];
     // A report naming many places (a sampling notice listing a dozen batches) is not one incident
     // either; the bound applies to both sides so that whether two reports merge does not depend
     // on which arrived first.
-    const spread = new Set(r.regions).size > MAX_INCIDENT_REGIONS;
+    const spread = new Set(item.regions).size > MAX_INCIDENT_REGIONS;
     // Only alerts that can pass regionsOverlap (every overlap shares a 4-digit prefix) or name the
     // same business: the others were each checked member by member before, for nothing.
     const reachable = new Set<Entry>();
     if (!spread) {
-      for (const c of r.regions) if (isCode(c)) for (const e of this.byPrefix.get(c.slice(0, 4)) ?? []) reachable.add(e);
+      for (const r of item.regions) if (isCode(r)) for (const e of this.byPrefix.get(r.slice(0, 4)) ?? []) reachable.add(e);
       if (bkey) for (const e of this.byBusiness.get(bkey) ?? []) reachable.add(e);
     }
     for (const e of ordered) {
@@ -401,7 +361,7 @@ export class IncidentIndex {
       let best: { shared: string[]; business: boolean } | null = null;
       for (const m of members) {
         if (Math.abs(at - m.at) > this.windowMs || m.spread) continue;
-        if (!regionsOverlap(r.regions, m.regions)) continue;
+        if (!regionsOverlap(item.regions, m.regions)) continue;
         const sameBusiness = bkey != null && (m.business === bkey || (!e.members.length && e.businesses.has(bkey)));
         const shared = terms.filter((t) => holds(m.terms, t));
         if (!sameBusiness && (shared.length < MIN_SHARED_TERMS || !categories.some((c) => holds(m.categories, c)))) continue;
@@ -448,7 +408,7 @@ export class IncidentIndex {
   }
 
   /** Records that `item` (when given) belongs to `alert`; refreshes the alert's category, regions and terms. */
-  add(alert: IndexedAlert, item?: ScoredItem | Report): void {
+  add(alert: Alert, item?: ScoredItem): void {
     let e = this.entries.get(alert.id);
     if (!e) {
       e = {
@@ -479,23 +439,30 @@ export class IncidentIndex {
     this.register(e);
     this.index(e);
     if (!item) return;
-    const { id, hash, print, regions, terms, categories, bkey, at } = asReport(item);
+    const categories = itemCategories(item).map(intern);
+    const regions = item.regions.map(intern);
+    const terms = itemTerms(item).map(intern);
     for (const c of categories) e.categories.add(c);
     for (const r of regions) e.regions.add(r);
     for (const t of terms) e.terms.add(t);
+    const business = businessName(item);
+    const bkey = business ? businessKey(business) : null;
     if (bkey) e.businesses.add(bkey);
+    const print = { tokens: item.tokens.length, ...simhashHalves(item.simhash) };
     if (!e.fingerprints.some((f) => sameFingerprint(f, print))) e.fingerprints.push(print);
+    const hash = normalisedContentHash(item.text);
     e.hashes.add(hash);
     // First writer keeps an exact-duplicate hash: replays land on the alert that saw the text first.
     if (!this.byHash.has(hash)) this.byHash.set(hash, alert.id);
+    const at = itemTime(item);
     if (!Number.isNaN(at)) {
       e.lastSeenAt = Math.max(e.lastSeenAt, at);
       e.firstSeenAt = Math.min(e.firstSeenAt, at);
       this.register(e);
     }
     this.index(e);
-    if (!e.members.some((m) => m.id === id)) {
-      e.members.push({ id, hash, at, regions, spread: new Set(regions).size > MAX_INCIDENT_REGIONS, terms, categories, business: bkey });
+    if (!e.members.some((m) => m.id === item.id)) {
+      e.members.push({ id: item.id, hash, at, regions, spread: new Set(regions).size > MAX_INCIDENT_REGIONS, terms, categories, business: bkey });
       this.totalMembers++;
       this.memberQueue.push(e);
     }
@@ -504,7 +471,7 @@ export class IncidentIndex {
   }
 
   /** Rebuilds the index from stored alerts and their items (items not found are skipped). */
-  load(alerts: readonly IndexedAlert[], items: readonly (ScoredItem | Report)[]): void {
+  load(alerts: readonly Alert[], items: readonly ScoredItem[]): void {
     const byId = new Map(items.map((i) => [i.id, i]));
     for (const a of alerts) {
       this.add(a);

@@ -146,28 +146,12 @@ export function itemCategories(item: ScoredItem): string[] {
   return [...out];
 }
 
-/** A SimHash kept as its two 32-bit halves: comparing is two XORs and popcounts, and no string is held. */
 interface Fingerprint {
+  simhash: string;
   tokens: number;
+  /** The SimHash's two 32-bit halves, parsed once: comparing is then two XORs and popcounts. */
   hi: number;
   lo: number;
-}
-
-const sameFingerprint = (a: Fingerprint, b: Fingerprint): boolean => a.hi === b.hi && a.lo === b.lo;
-
-/**
- * One copy of each word, category and region code the index holds. Every report parsed from the
- * bus brings its own copies of the same few thousand rule terms and codes; members keep up to
- * MAX_INDEXED_MEMBERS reports' worth of them. Cleared when full: sharing is only a saving.
- */
-const interned = new Map<string, string>();
-const MAX_INTERNED = 100_000;
-function intern(s: string): string {
-  const known = interned.get(s);
-  if (known !== undefined) return known;
-  if (interned.size >= MAX_INTERNED) interned.clear();
-  interned.set(s, s);
-  return s;
 }
 
 
@@ -198,19 +182,13 @@ interface Member {
   /** The report's exact-content hash, dropped from the index with the member. */
   hash: string;
   at: number;
-  regions: readonly string[];
+  regions: string[];
   /** More distinct regions than MAX_INCIDENT_REGIONS. */
   spread: boolean;
-  /**
-   * A report's matched terms and categories are a handful each: a plain array scans them faster
-   * than a Set hashes, and costs a fraction of a Set's table (members are most of the index).
-   */
-  terms: readonly string[] | ReadonlySet<string>;
-  categories: readonly string[] | ReadonlySet<string>;
+  terms: Set<string>;
+  categories: Set<string>;
   business: string | null;
 }
-
-const holds = (words: readonly string[] | ReadonlySet<string>, w: string): boolean => (Array.isArray(words) ? words.includes(w) : (words as ReadonlySet<string>).has(w));
 
 export type MatchReason = 'exact' | 'near' | 'incident';
 
@@ -363,8 +341,8 @@ export class IncidentIndex {
         if (Math.abs(at - m.at) > this.windowMs || m.spread) continue;
         if (!regionsOverlap(item.regions, m.regions)) continue;
         const sameBusiness = bkey != null && (m.business === bkey || (!e.members.length && e.businesses.has(bkey)));
-        const shared = terms.filter((t) => holds(m.terms, t));
-        if (!sameBusiness && (shared.length < MIN_SHARED_TERMS || !categories.some((c) => holds(m.categories, c)))) continue;
+        const shared = terms.filter((t) => m.terms.has(t));
+        if (!sameBusiness && (shared.length < MIN_SHARED_TERMS || !categories.some((c) => m.categories.has(c)))) continue;
         if (!best || Number(sameBusiness) > Number(best.business) || shared.length > best.shared.length) best = { shared, business: sameBusiness };
       }
       if (best) incidents.push({ e, ...best });
@@ -389,7 +367,7 @@ export class IncidentIndex {
     for (const r of from.regions) into.regions.add(r);
     for (const t of from.terms) into.terms.add(t);
     for (const b of from.businesses) into.businesses.add(b);
-    for (const f of from.fingerprints) if (!into.fingerprints.some((g) => sameFingerprint(g, f))) into.fingerprints.push(f);
+    for (const f of from.fingerprints) if (!into.fingerprints.some((g) => g.simhash === f.simhash)) into.fingerprints.push(f);
     for (const h of from.hashes) {
       into.hashes.add(h);
       if (this.byHash.get(h) === fromId) this.byHash.set(h, intoId);
@@ -428,10 +406,10 @@ export class IncidentIndex {
       this.entries.set(alert.id, e);
       if (this.entries.size > MAX_INDEXED_ALERTS) this.remove(this.entries.keys().next().value!);
     }
-    e.categories.add(intern(alert.category));
-    for (const r of alert.regions) e.regions.add(intern(r));
-    if (alert.region) e.regions.add(intern(alert.region));
-    for (const t of alert.terms) e.terms.add(intern(t));
+    e.categories.add(alert.category);
+    for (const r of alert.regions) e.regions.add(r);
+    if (alert.region) e.regions.add(alert.region);
+    for (const t of alert.terms) e.terms.add(t);
     const seen = Date.parse(alert.lastSeenAt);
     if (!Number.isNaN(seen)) e.lastSeenAt = Math.max(e.lastSeenAt, seen);
     const first = Date.parse(alert.firstSeenAt);
@@ -439,17 +417,14 @@ export class IncidentIndex {
     this.register(e);
     this.index(e);
     if (!item) return;
-    const categories = itemCategories(item).map(intern);
-    const regions = item.regions.map(intern);
-    const terms = itemTerms(item).map(intern);
-    for (const c of categories) e.categories.add(c);
-    for (const r of regions) e.regions.add(r);
-    for (const t of terms) e.terms.add(t);
+    for (const c of itemCategories(item)) e.categories.add(c);
+    for (const r of item.regions) e.regions.add(r);
+    for (const t of itemTerms(item)) e.terms.add(t);
     const business = businessName(item);
-    const bkey = business ? businessKey(business) : null;
-    if (bkey) e.businesses.add(bkey);
-    const print = { tokens: item.tokens.length, ...simhashHalves(item.simhash) };
-    if (!e.fingerprints.some((f) => sameFingerprint(f, print))) e.fingerprints.push(print);
+    if (business) e.businesses.add(businessKey(business));
+    if (!e.fingerprints.some((f) => f.simhash === item.simhash)) {
+      e.fingerprints.push({ simhash: item.simhash, tokens: item.tokens.length, ...simhashHalves(item.simhash) });
+    }
     const hash = normalisedContentHash(item.text);
     e.hashes.add(hash);
     // First writer keeps an exact-duplicate hash: replays land on the alert that saw the text first.
@@ -462,7 +437,16 @@ export class IncidentIndex {
     }
     this.index(e);
     if (!e.members.some((m) => m.id === item.id)) {
-      e.members.push({ id: item.id, hash, at, regions, spread: new Set(regions).size > MAX_INCIDENT_REGIONS, terms, categories, business: bkey });
+      e.members.push({
+        id: item.id,
+        hash,
+        at,
+        regions: [...item.regions],
+        spread: new Set(item.regions).size > MAX_INCIDENT_REGIONS,
+        terms: new Set(itemTerms(item)),
+        categories: new Set(itemCategories(item)),
+        business: business ? businessKey(business) : null,
+      });
       this.totalMembers++;
       this.memberQueue.push(e);
     }

@@ -154,7 +154,6 @@ interface Fingerprint {
   lo: number;
 }
 
-
 interface Entry {
   alertId: string;
   categories: Set<string>;

@@ -46,22 +46,22 @@ export class SqliteLogBus implements Bus {
   private readonly ownsDb: boolean;
 
   async publish<T>(topic: string, records: BusRecord<T>[]): Promise<void> {
-    if (!records.length) return;
-    const now = Date.now();
     // Each value is serialised as it is written, not all first: a 100,000-row import otherwise
     // held ~60 MB of JSON at once, and collecting it took a third of the publish.
-    this.db.transaction(() => {
-      for (const r of records) this.insert.run(topic, r.key, JSON.stringify(r.value), now);
-    })();
-    this.wake.emit(topic);
+    this.append(topic, records, (r) => JSON.stringify(r.value));
   }
 
   /** The log holds each value's JSON text, so text serialised on a worker thread is written as it is. */
   async publishEncoded(topic: string, records: EncodedRecord[]): Promise<void> {
+    this.append(topic, records, (r) => r.json);
+  }
+
+  /** Appends the records in one transaction, then wakes this process's consumers of `topic`. */
+  private append<R extends { key: string }>(topic: string, records: R[], json: (r: R) => EncodedRecord['json']): void {
     if (!records.length) return;
     const now = Date.now();
     this.db.transaction(() => {
-      for (const r of records) this.insert.run(topic, r.key, r.json, now);
+      for (const r of records) this.insert.run(topic, r.key, json(r), now);
     })();
     this.wake.emit(topic);
   }

@@ -173,6 +173,12 @@ export function storeConformance(name: string, make: () => Promise<{ store: Stor
       expect(await ids({ region: '360100' })).toEqual(['a1']);
       expect(await ids({ q: '食堂' })).toEqual(['a1']);
       expect(await ids({ q: '冻品' })).toEqual(['a2']);
+      // a keyword with a place, as the desk asks: the province, a city, a county, and a place with none of them
+      expect(await ids({ q: '食堂', region: '360000' })).toEqual(['a1']);
+      expect(await ids({ q: '食堂', region: '360100' })).toEqual(['a1']);
+      expect(await ids({ q: '食堂', region: '360700' })).toEqual([]);
+      expect(await ids({ q: '冻品', region: '360731,360102', level: '黄' })).toEqual(['a2']);
+      expect(await ids({ q: '学生 呕吐', region: '360102', status: 'new' })).toEqual(['a1']);
     });
 
     it('runs the workflow: acknowledge, assign, note, close with a reason, reopen; every step in history', async () => {

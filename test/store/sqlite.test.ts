@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { openDatabase, type Db } from '../../src/store/sqlite-db.ts';
-import { ItemQuery } from '../../src/core/query.ts';
+import { AlertQuery, ItemQuery } from '../../src/core/query.ts';
+import { alert } from '../conformance/store.suite.ts';
 import { LEVELS, type ScoredItem } from '../../src/core/types.ts';
 import { mulberry32 } from '../helpers/rng.ts';
 import { tempDir } from '../helpers/tmp.ts';
@@ -337,5 +338,47 @@ describe('a store written by the previous layout', () => {
     expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'items_v1'").all()).toEqual([]);
     expect((await store.searchItems(ItemQuery.parse({ q: '过期' }))).total).toBe(items.filter((_, i) => i % 2).length);
     expect((await store.searchItems(ItemQuery.parse({}))).total).toBe(items.length);
+  });
+});
+
+describe('a store whose alerts kept their documents in their own rows', () => {
+  /** The alerts part of the layout before alert_docs: each document inline in its alerts row. */
+  function writeLegacyAlerts(file: string): void {
+    const legacy = openDatabase(file);
+    legacy.exec(`
+      CREATE TABLE alerts (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, level_rank INTEGER NOT NULL, category TEXT NOT NULL,
+        status TEXT NOT NULL, first_seen_at TEXT NOT NULL, last_seen_at TEXT NOT NULL, version INTEGER NOT NULL, merged_into TEXT, doc TEXT NOT NULL);
+      CREATE INDEX alerts_seen ON alerts(last_seen_at);
+      CREATE INDEX alerts_first ON alerts(first_seen_at);
+      CREATE TABLE alert_regions (alert_rowid INTEGER NOT NULL, prefix TEXT NOT NULL, PRIMARY KEY (prefix, alert_rowid)) WITHOUT ROWID;
+      CREATE INDEX alert_regions_alert ON alert_regions(alert_rowid);
+      CREATE VIRTUAL TABLE alerts_fts USING fts5(tokens, content='', contentless_delete=1, tokenize='unicode61');
+    `);
+    const ins = legacy.prepare(
+      'INSERT INTO alerts (id, level_rank, category, status, first_seen_at, last_seen_at, version, merged_into, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING rowid',
+    );
+    for (const a of oldAlerts) {
+      const { rowid } = ins.get(a.id, LEVELS.indexOf(a.level), a.category, a.status, a.firstSeenAt, a.lastSeenAt, a.version, null, JSON.stringify(a)) as { rowid: number };
+      legacy.prepare('INSERT INTO alert_regions (alert_rowid, prefix) VALUES (?, ?), (?, ?), (?, ?)').run(rowid, '36', rowid, '3607', rowid, '360731');
+      legacy.prepare('INSERT INTO alerts_fts (rowid, tokens) VALUES (?, ?)').run(rowid, a.title);
+    }
+    legacy.close();
+  }
+  const oldAlerts = Array.from({ length: 30 }, (_, i) =>
+    alert({ id: `old-${i}`, level: i % 2 ? '黄' : '红', title: i % 3 ? '超市 过期' : '食堂 呕吐', regions: ['360731'], region: '360731', lastSeenAt: new Date(Date.UTC(2026, 10, 1, 0, i)).toISOString() }),
+  );
+
+  it('moves the documents beside the rows when opened: every alert read back whole, searched and updated as new ones are', async () => {
+    writeLegacyAlerts(join(t.dir, 'store.db'));
+    open();
+    expect(db.prepare("SELECT name FROM pragma_table_info('alerts') WHERE name = 'doc'").all()).toEqual([]);
+    expect(await store.getAlert('old-4')).toEqual(oldAlerts[4]);
+    const page = await store.searchAlerts(AlertQuery.parse({ q: '呕吐', level: '红', region: '360700' }));
+    expect(page.items.map((a) => a.id)).toEqual(oldAlerts.filter((_, i) => i % 2 === 0 && i % 3 === 0).map((a) => a.id).reverse());
+    const acked = await store.transition('old-4', { action: 'acknowledge', actor: '张三' });
+    expect(await store.getAlert('old-4')).toEqual(acked);
+    await store.upsertAlerts([alert({ id: 'new', title: '超市 过期', lastSeenAt: '2026-12-01T00:00:00.000Z' })]);
+    expect((await store.searchAlerts(AlertQuery.parse({ q: '过期', limit: 1 }))).items.map((a) => a.id)).toEqual(['new']);
+    expect((await store.searchAlerts(AlertQuery.parse({}))).total).toBe(oldAlerts.length + 1);
   });
 });

@@ -6,8 +6,6 @@ const LOCAL =
   /^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[T\s]+(\d{1,2})(?:[:时](\d{1,2}))?(?:[:分](\d{1,2})(?:\.(\d{1,6}))?)?秒?)?$/;
 const HAS_ZONE = /(?:Z|[+-]\d{2}:?\d{2}|\b(?:GMT|UTC|UT)\b[+-]?\d*)$/i;
 
-const pad = (n: number | string, w = 2) => String(n).padStart(w, '0');
-
 /** Parses a time into an ISO string (UTC), or null when it is not a real time. */
 export function parseChinaTime(input: string | undefined | null): string | null {
   if (input == null) return null;
@@ -15,16 +13,11 @@ export function parseChinaTime(input: string | undefined | null): string | null 
   if (!s) return null;
   const m = LOCAL.exec(s);
   if (m) {
-    const [, y, mo, d, h = '0', mi = '0', sec = '0', frac = ''] = m;
-    const [Y, M, D, H, MI, S] = [y, mo, d, h, mi, sec].map(Number);
-    if (M < 1 || M > 12 || D < 1 || D > 31 || H > 23 || MI > 59 || S > 59) return null;
+    const [, y, mo, d, h, mi, sec, frac] = m;
+    // Calendar arithmetic, not an ISO string through Date.parse: a hotline import reads one time per row.
     const ms = frac ? Number(frac.slice(0, 3).padEnd(3, '0')) : 0;
-    const iso = `${y}-${pad(M)}-${pad(D)}T${pad(H)}:${pad(MI)}:${pad(S)}.${pad(ms, 3)}+08:00`;
-    const t = Date.parse(iso);
-    // Date.parse rolls 2026-02-30 over into March; a round trip catches impossible days.
-    const back = new Date(t + 8 * 3600_000);
-    if (Number.isNaN(t) || back.getUTCDate() !== D || back.getUTCMonth() + 1 !== M) return null;
-    return new Date(t).toISOString();
+    const at = chinaInstant(Number(y), Number(mo), Number(d), h ? Number(h) : 0, mi ? Number(mi) : 0, sec ? Number(sec) : 0, ms);
+    return at ? at.toISOString() : null;
   }
   // RFC 822 / ISO with a zone. "CST" in a Chinese feed is China Standard Time, not US Central.
   let z = s.replace(/\s+CST$/i, ' +0800').replace(/\s+(?:北京时间|Beijing)$/i, ' +0800');
@@ -44,9 +37,10 @@ function chinaParts(now: Date): { y: number; m: number; d: number } {
 }
 
 /** A China wall-clock time → instant, or null for an impossible date (Feb 30, 25:00). */
-function chinaInstant(y: number, m: number, d: number, h = 0, mi = 0, s = 0): Date | null {
+function chinaInstant(y: number, m: number, d: number, h = 0, mi = 0, s = 0, ms = 0): Date | null {
   if (m < 1 || m > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) return null;
-  const t = Date.UTC(y, m - 1, d, h, mi, s) - CHINA;
+  // Date.UTC reads years 0–99 as 1900–1999; setUTCFullYear takes the year as written.
+  const t = new Date(Date.UTC(2000, m - 1, d, h, mi, s, ms)).setUTCFullYear(y) - CHINA;
   const back = new Date(t + CHINA);
   if (back.getUTCDate() !== d || back.getUTCMonth() + 1 !== m) return null;
   return new Date(t);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatProblem, parseChinaTime, parseChineseDate } from '../../src/sources/time.ts';
+import { mulberry32 } from '../helpers/rng.ts';
 
 describe('parseChinaTime', () => {
   it.each([
@@ -28,6 +29,22 @@ describe('parseChinaTime', () => {
 
   it.each(['', '昨天上午', '2026-02-30 10:00:00', '2026-13-01', '2026-11-29 25:00:00', 'not a date'])('rejects %j', (s) => {
     expect(parseChinaTime(s)).toBeNull();
+  });
+
+  it('reads every zone-less wall-clock time as the same instant written with +08:00, and rejects the days a calendar lacks', () => {
+    const r = mulberry32(2026);
+    const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+    for (let i = 0; i < 5_000; i++) {
+      const y = [1, 99, 100, 1900, 2000, 2024, 2026, 2100, 9999][Math.floor(r() * 9)]!;
+      const [mo, d, h, mi, s] = [1 + Math.floor(r() * 12), 1 + Math.floor(r() * 31), Math.floor(r() * 24), Math.floor(r() * 60), Math.floor(r() * 60)];
+      const frac = r() < 0.3 ? `.${Math.floor(r() * 1e6)}` : '';
+      const written = `${pad(y, 4)}-${pad(mo)}-${pad(d)}T${pad(h)}:${pad(mi)}:${pad(s)}${frac}`;
+      const ms = frac ? pad(Number(frac.slice(1, 4).padEnd(3, '0')), 3) : '000';
+      const t = Date.parse(`${pad(y, 4)}-${pad(mo)}-${pad(d)}T${pad(h)}:${pad(mi)}:${pad(s)}.${ms}+08:00`);
+      const real = new Date(t + 8 * 3_600_000);
+      const exists = real.getUTCDate() === d && real.getUTCMonth() + 1 === mo;
+      expect(parseChinaTime(written), written).toBe(exists ? new Date(t).toISOString() : null);
+    }
   });
 });
 

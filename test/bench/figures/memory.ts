@@ -32,6 +32,10 @@ export async function memoryFigure(ctx: BenchContext & { memoryItems?: number })
   const marks = ctx.quick ? [0.25, 0.5, 1] : [0.1, 0.5, 1];
   const at: Figures = {};
   const series: number[] = [];
+  // The main thread's V8 heap beside RSS: which part of a rise is JavaScript objects (heap used),
+  // room V8 keeps for them (heap total), and memory outside V8 (SQLite, jieba, the worker, malloc).
+  const heapUsed: number[] = [];
+  const heapTotal: number[] = [];
   try {
     ctx.log(`memory: streaming ${total} items in chunks of ${chunk}`);
     const t = now();
@@ -43,7 +47,12 @@ export async function memoryFigure(ctx: BenchContext & { memoryItems?: number })
       done += items.length;
       const rss = rssMb();
       peak = Math.max(peak, rss);
-      if (done % Math.max(chunk, Math.floor(total / 20 / chunk) * chunk) === 0 || done === total) series.push(round(rss, 0)!);
+      if (done % Math.max(chunk, Math.floor(total / 20 / chunk) * chunk) === 0 || done === total) {
+        const heap = process.memoryUsage();
+        series.push(round(rss, 0)!);
+        heapUsed.push(round(heap.heapUsed / 1_048_576, 0)!);
+        heapTotal.push(round(heap.heapTotal / 1_048_576, 0)!);
+      }
       while (nextMark < marks.length && done >= Math.round(marks[nextMark]! * total)) {
         const label = ctx.quick ? `${Math.round(marks[nextMark]! * 100)}pct` : `${Math.round((marks[nextMark]! * total) / 1000)}k`;
         at[`rss_at_${label}_mb`] = round(rss, 0);
@@ -59,6 +68,8 @@ export async function memoryFigure(ctx: BenchContext & { memoryItems?: number })
       baseline_rss_mb: round(baseline, 0),
       ...at,
       rss_series_mb: series,
+      heap_used_series_mb: heapUsed,
+      heap_total_series_mb: heapTotal,
       heap_used_mb_end: round(process.memoryUsage().heapUsed / 1_048_576, 0),
       memory_e2e_items_per_s: round((total / ms) * 1000, 0),
       memory_items_stored: stats.items.total,

@@ -85,13 +85,29 @@ async function worker(): Promise<void> {
  * README, "Memory"), so the figures measure what is deployed; a value set by the caller wins.
  */
 const DEPLOYED_ENV = { MALLOC_ARENA_MAX: '2' };
+/**
+ * Node options the start command and docker-compose.yml add, for the figures that run the
+ * pipeline's main thread as deployed. Figures 1, 2 and 8 time the segmenter and the process stage
+ * themselves on the child's main thread and keep Node's defaults (the deployed process stage runs
+ * in a worker with its own heap limits).
+ */
+const DEPLOYED_NODE_OPTIONS = '--max-semi-space-size=4';
+const PIPELINE_FIGURES = new Set(['e2e', 'latency', 'memory', 'search', 'import', 'kafka']);
 
 function runChild(name: string, ctx: Omit<WorkerCtx, 'log'>): Promise<{ figures: Figures; seconds: number }> {
   const out = join(ctx.tmp, `${name}.result.json`);
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
-      env: { ...DEPLOYED_ENV, ...process.env, BENCH_FIGURE: name, BENCH_CTX: JSON.stringify(ctx), BENCH_OUT: out },
+      env: {
+        ...DEPLOYED_ENV,
+        ...process.env,
+        // the caller's own NODE_OPTIONS come last, so they win as they do in `npm start`
+        ...(PIPELINE_FIGURES.has(name) ? { NODE_OPTIONS: `${DEPLOYED_NODE_OPTIONS} ${process.env['NODE_OPTIONS'] ?? ''}`.trim() } : {}),
+        BENCH_FIGURE: name,
+        BENCH_CTX: JSON.stringify(ctx),
+        BENCH_OUT: out,
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     // the child's stdout is not ours to print: keep --json output clean

@@ -94,7 +94,16 @@ export interface BusinessTrackerOptions {
    * least one food-safety rule matched (category set), whatever their level — so a photo studio or
    * a driving school named in the same hotline export never counts.
    */
-  counts?: (item: ScoredItem) => boolean;
+  counts?: (item: TrackedItem) => boolean;
+}
+
+/** What the tracker reads of an item. */
+export type TrackedItem = Pick<ScoredItem, 'id' | 'kind' | 'category' | 'fields' | 'regions' | 'publishedAt'>;
+
+/** An item reduced to what the tracker reads (a restart keeps only this of each recent item). */
+export function trackedItem(item: ScoredItem): TrackedItem {
+  const name = businessName(item);
+  return { id: item.id, kind: item.kind, category: item.category, fields: name ? { [BUSINESS_FIELDS[0]]: name } : {}, regions: item.regions.slice(0, 1), publishedAt: item.publishedAt };
 }
 
 interface Seen {
@@ -102,12 +111,12 @@ interface Seen {
   at: number;
 }
 
-const defaultCounts = (item: ScoredItem) => item.kind === 'complaint' && item.category !== null;
+const defaultCounts = (item: TrackedItem) => item.kind === 'complaint' && item.category !== null;
 
 export class BusinessTracker {
   readonly windowMs: number;
   readonly threshold: number;
-  private readonly counts: (item: ScoredItem) => boolean;
+  private readonly counts: (item: TrackedItem) => boolean;
   private readonly buckets = new Map<string, { business: string; key: string; region: string; seen: Seen[] }>();
   private lastSweep = -Infinity;
 
@@ -124,7 +133,7 @@ export class BusinessTracker {
    * replay). The window is measured back from this item's publishedAt, so items arriving out of
    * order are counted by when they happened.
    */
-  observe(item: ScoredItem): RepeatComplaintSignal | null {
+  observe(item: TrackedItem): RepeatComplaintSignal | null {
     if (!this.counts(item)) return null;
     const business = businessName(item);
     if (!business) return null;
@@ -141,7 +150,9 @@ export class BusinessTracker {
     if (b.seen.some((s) => s.itemId === item.id)) return null;
     const at = Date.parse(item.publishedAt);
     b.business = business;
-    b.seen.push({ itemId: item.id, at });
+    // A one-complaint file (most of them) keeps an array of its size, not one grown by push.
+    if (b.seen.length) b.seen.push({ itemId: item.id, at });
+    else b.seen = [{ itemId: item.id, at }];
     b.seen.sort((x, y) => x.at - y.at || (x.itemId < y.itemId ? -1 : 1));
     const inWindow = b.seen.filter((s) => s.at > at - this.windowMs && s.at <= at + this.windowMs);
     // Count the complaints within one window that contains this item: the densest run around it.

@@ -146,22 +146,85 @@ export function itemCategories(item: ScoredItem): string[] {
   return [...out];
 }
 
-interface Fingerprint {
-  simhash: string;
+/** A SimHash kept as its two 32-bit halves: comparing is two XORs and popcounts, and no string is held. */
+export interface Fingerprint {
   tokens: number;
-  /** The SimHash's two 32-bit halves, parsed once: comparing is then two XORs and popcounts. */
   hi: number;
   lo: number;
 }
 
+const sameFingerprint = (a: Fingerprint, b: Fingerprint): boolean => a.hi === b.hi && a.lo === b.lo;
+
+/**
+ * One copy of each word, category and region code the index holds. Every report parsed from the
+ * bus brings its own copies of the same few thousand rule terms and codes; members keep up to
+ * MAX_INDEXED_MEMBERS reports' worth of them. Cleared when full: sharing is only a saving.
+ */
+const interned = new Map<string, string>();
+const MAX_INTERNED = 100_000;
+function intern(s: string): string {
+  const known = interned.get(s);
+  if (known !== undefined) return known;
+  if (interned.size >= MAX_INTERNED) interned.clear();
+  interned.set(s, s);
+  return s;
+}
+
+/**
+ * What the index compares and keeps of one report, worked out once per item: the live stage
+ * hands the same report to `candidates` and `add`, and a restart rebuilds the index from reports
+ * made page by page instead of holding every recent item's whole document at once.
+ */
+export interface Report {
+  id: string;
+  /** Event time: publication, else processing (ms; NaN when neither parses). */
+  at: number;
+  /** normalisedContentHash of the text. */
+  hash: string;
+  print: Fingerprint;
+  regions: readonly string[];
+  /** itemTerms and itemCategories. */
+  terms: readonly string[];
+  categories: readonly string[];
+  /** The business named, as written, and its key. */
+  business: string | null;
+  bkey: string | null;
+}
+
+export function reportOf(item: ScoredItem): Report {
+  const business = businessName(item);
+  return {
+    id: item.id,
+    at: itemTime(item),
+    hash: normalisedContentHash(item.text),
+    print: { tokens: item.tokens.length, ...simhashHalves(item.simhash) },
+    regions: item.regions.map(intern),
+    terms: itemTerms(item).map(intern),
+    categories: itemCategories(item).map(intern),
+    business,
+    bkey: business ? businessKey(business) : null,
+  };
+}
+
+const asReport = (x: ScoredItem | Report): Report => ('simhash' in x ? reportOf(x) : x);
+
+/** What the index reads of an alert. */
+export type IndexedAlert = Pick<Alert, 'id' | 'category' | 'regions' | 'region' | 'terms' | 'firstSeenAt' | 'lastSeenAt' | 'itemIds'>;
+
+/**
+ * Its lists are arrays without repeats, allocated at their size while they hold one element: most
+ * alerts have one to three reports, and the index holds up to MAX_INDEXED_ALERTS entries. With a
+ * Set for each list and arrays grown by push, an entry of one report cost about 1.9 KB.
+ */
 interface Entry {
   alertId: string;
-  categories: Set<string>;
-  regions: Set<string>;
-  terms: Set<string>;
-  businesses: Set<string>;
+  categories: string[];
+  regions: string[];
+  terms: string[];
+  businesses: string[];
   fingerprints: Fingerprint[];
-  hashes: Set<string>;
+  /** Exact hashes, oldest first. */
+  hashes: string[];
   /** Event-time span of the alert's reports: an item joins when it is within the window of any of them. */
   firstSeenAt: number;
   lastSeenAt: number;
@@ -181,12 +244,25 @@ interface Member {
   /** The report's exact-content hash, dropped from the index with the member. */
   hash: string;
   at: number;
-  regions: string[];
+  regions: readonly string[];
   /** More distinct regions than MAX_INCIDENT_REGIONS. */
   spread: boolean;
-  terms: Set<string>;
-  categories: Set<string>;
+  /** A handful each: an array scans them as fast as a Set hashes, at a fraction of a Set's table. */
+  terms: readonly string[];
+  categories: readonly string[];
   business: string | null;
+}
+
+/** `list` with `x` added unless it holds it: a one-element list is allocated at its size. */
+function including<T>(list: T[], x: T): T[] {
+  if (list.length === 0) return [x];
+  if (!list.includes(x)) list.push(x);
+  return list;
+}
+
+/** The distinct values of `xs`, in order, in an array of their size. */
+function distinct(xs: Iterable<string>): string[] {
+  return [...new Set(xs)];
 }
 
 export type MatchReason = 'exact' | 'near' | 'incident';
@@ -267,8 +343,9 @@ export class IncidentIndex {
    * the item bridges two alerts that were raised apart (a complaint arriving before the news it
    * corroborates): the runner may fold the others into the first with `absorb`.
    */
-  candidates(item: ScoredItem): IncidentMatch[] {
-    const at = itemTime(item);
+  candidates(item: ScoredItem | Report): IncidentMatch[] {
+    const r = asReport(item);
+    const at = r.at;
     // Within the window of the alert's time span, not only of its newest report: the relation stays
     // symmetric, so the incidents found do not depend on the order reports arrive in.
     const live = (e: Entry) => at >= e.firstSeenAt - this.windowMs && at <= e.lastSeenAt + this.windowMs;
@@ -292,14 +369,13 @@ export class IncidentIndex {
       out.push(m);
     };
 
-    const hash = normalisedContentHash(item.text);
-    const exact = this.byHash.get(hash);
+    const exact = this.byHash.get(r.hash);
     const exactEntry = exact ? this.entries.get(exact) : undefined;
-    if (exactEntry && live(exactEntry)) push({ alertId: exactEntry.alertId, reason: 'exact', detail: hash.slice(0, 12) });
+    if (exactEntry && live(exactEntry)) push({ alertId: exactEntry.alertId, reason: 'exact', detail: r.hash.slice(0, 12) });
 
     const near: { e: Entry; d: number }[] = [];
-    const tokens = item.tokens.length;
-    const mine = simhashHalves(item.simhash);
+    const tokens = r.print.tokens;
+    const mine = r.print;
     for (const e of ordered) {
       let best = Infinity;
       for (const f of e.fingerprints) {
@@ -312,21 +388,20 @@ export class IncidentIndex {
     near.sort((a, b) => a.d - b.d);
     for (const n of near) push({ alertId: n.e.alertId, reason: 'near', detail: `hamming=${n.d}` });
 
-    const categories = itemCategories(item);
+    const categories = r.categories;
     if (!categories.length) return out;
-    const business = businessName(item);
-    const bkey = business ? businessKey(business) : null;
-    const terms = itemTerms(item).filter((t) => !this.generic.has(t));
+    const { business, bkey } = r;
+    const terms = r.terms.filter((t) => !this.generic.has(t));
     const incidents: { e: Entry; shared: string[]; business: boolean }[] = [];
     // A report naming many places (a sampling notice listing a dozen batches) is not one incident
     // either; the bound applies to both sides so that whether two reports merge does not depend
     // on which arrived first.
-    const spread = new Set(item.regions).size > MAX_INCIDENT_REGIONS;
+    const spread = new Set(r.regions).size > MAX_INCIDENT_REGIONS;
     // Only alerts that can pass regionsOverlap (every overlap shares a 4-digit prefix) or name the
     // same business: the others were each checked member by member before, for nothing.
     const reachable = new Set<Entry>();
     if (!spread) {
-      for (const r of item.regions) if (isCode(r)) for (const e of this.byPrefix.get(r.slice(0, 4)) ?? []) reachable.add(e);
+      for (const c of r.regions) if (isCode(c)) for (const e of this.byPrefix.get(c.slice(0, 4)) ?? []) reachable.add(e);
       if (bkey) for (const e of this.byBusiness.get(bkey) ?? []) reachable.add(e);
     }
     for (const e of ordered) {
@@ -334,14 +409,14 @@ export class IncidentIndex {
       // Alerts rebuilt without their reports fall back to the alert's own sets.
       const members: Member[] = e.members.length
         ? e.members
-        : [{ id: '', hash: '', at: e.lastSeenAt, regions: [...e.regions], spread: e.regions.size > MAX_INCIDENT_REGIONS, terms: e.terms, categories: e.categories, business: null }];
+        : [{ id: '', hash: '', at: e.lastSeenAt, regions: [...e.regions], spread: e.regions.length > MAX_INCIDENT_REGIONS, terms: e.terms, categories: e.categories, business: null }];
       let best: { shared: string[]; business: boolean } | null = null;
       for (const m of members) {
         if (Math.abs(at - m.at) > this.windowMs || m.spread) continue;
-        if (!regionsOverlap(item.regions, m.regions)) continue;
-        const sameBusiness = bkey != null && (m.business === bkey || (!e.members.length && e.businesses.has(bkey)));
-        const shared = terms.filter((t) => m.terms.has(t));
-        if (!sameBusiness && (shared.length < MIN_SHARED_TERMS || !categories.some((c) => m.categories.has(c)))) continue;
+        if (!regionsOverlap(r.regions, m.regions)) continue;
+        const sameBusiness = bkey != null && (m.business === bkey || (!e.members.length && e.businesses.includes(bkey)));
+        const shared = terms.filter((t) => m.terms.includes(t));
+        if (!sameBusiness && (shared.length < MIN_SHARED_TERMS || !categories.some((c) => m.categories.includes(c)))) continue;
         if (!best || Number(sameBusiness) > Number(best.business) || shared.length > best.shared.length) best = { shared, business: sameBusiness };
       }
       if (best) incidents.push({ e, ...best });
@@ -362,13 +437,13 @@ export class IncidentIndex {
     const into = this.entries.get(intoId);
     const from = this.entries.get(fromId);
     if (!into || !from || into === from) return;
-    for (const c of from.categories) into.categories.add(c);
-    for (const r of from.regions) into.regions.add(r);
-    for (const t of from.terms) into.terms.add(t);
-    for (const b of from.businesses) into.businesses.add(b);
-    for (const f of from.fingerprints) if (!into.fingerprints.some((g) => g.simhash === f.simhash)) into.fingerprints.push(f);
+    into.categories = distinct([...into.categories, ...from.categories]);
+    into.regions = distinct([...into.regions, ...from.regions]);
+    into.terms = distinct([...into.terms, ...from.terms]);
+    into.businesses = distinct([...into.businesses, ...from.businesses]);
+    for (const f of from.fingerprints) if (!into.fingerprints.some((g) => sameFingerprint(g, f))) into.fingerprints.push(f);
     for (const h of from.hashes) {
-      into.hashes.add(h);
+      into.hashes = including(into.hashes, h);
       if (this.byHash.get(h) === fromId) this.byHash.set(h, intoId);
     }
     into.lastSeenAt = Math.max(into.lastSeenAt, from.lastSeenAt);
@@ -385,17 +460,17 @@ export class IncidentIndex {
   }
 
   /** Records that `item` (when given) belongs to `alert`; refreshes the alert's category, regions and terms. */
-  add(alert: Alert, item?: ScoredItem): void {
+  add(alert: IndexedAlert, item?: ScoredItem | Report): void {
     let e = this.entries.get(alert.id);
     if (!e) {
       e = {
         alertId: alert.id,
-        categories: new Set(),
-        regions: new Set(),
-        terms: new Set(),
-        businesses: new Set(),
+        categories: [],
+        regions: [],
+        terms: [],
+        businesses: [],
         fingerprints: [],
-        hashes: new Set(),
+        hashes: [],
         firstSeenAt: Infinity,
         lastSeenAt: 0,
         members: [],
@@ -405,10 +480,10 @@ export class IncidentIndex {
       this.entries.set(alert.id, e);
       if (this.entries.size > MAX_INDEXED_ALERTS) this.remove(this.entries.keys().next().value!);
     }
-    e.categories.add(alert.category);
-    for (const r of alert.regions) e.regions.add(r);
-    if (alert.region) e.regions.add(alert.region);
-    for (const t of alert.terms) e.terms.add(t);
+    e.categories = including(e.categories, intern(alert.category));
+    const named = alert.region ? [...alert.regions, alert.region] : alert.regions;
+    if (named.some((r) => !e!.regions.includes(r))) e.regions = distinct([...e.regions, ...named.map(intern)]);
+    if (alert.terms.some((t) => !e!.terms.includes(t))) e.terms = distinct([...e.terms, ...alert.terms.map(intern)]);
     const seen = Date.parse(alert.lastSeenAt);
     if (!Number.isNaN(seen)) e.lastSeenAt = Math.max(e.lastSeenAt, seen);
     const first = Date.parse(alert.firstSeenAt);
@@ -416,36 +491,23 @@ export class IncidentIndex {
     this.register(e);
     this.index(e);
     if (!item) return;
-    for (const c of itemCategories(item)) e.categories.add(c);
-    for (const r of item.regions) e.regions.add(r);
-    for (const t of itemTerms(item)) e.terms.add(t);
-    const business = businessName(item);
-    if (business) e.businesses.add(businessKey(business));
-    if (!e.fingerprints.some((f) => f.simhash === item.simhash)) {
-      e.fingerprints.push({ simhash: item.simhash, tokens: item.tokens.length, ...simhashHalves(item.simhash) });
-    }
-    const hash = normalisedContentHash(item.text);
-    e.hashes.add(hash);
+    const { id, hash, print, regions, terms, categories, bkey, at } = asReport(item);
+    for (const c of categories) e.categories = including(e.categories, c);
+    if (regions.some((r) => !e!.regions.includes(r))) e.regions = distinct([...e.regions, ...regions]);
+    if (terms.some((t) => !e!.terms.includes(t))) e.terms = distinct([...e.terms, ...terms]);
+    if (bkey) e.businesses = including(e.businesses, bkey);
+    if (!e.fingerprints.some((f) => sameFingerprint(f, print))) e.fingerprints = including(e.fingerprints, print);
+    e.hashes = including(e.hashes, hash);
     // First writer keeps an exact-duplicate hash: replays land on the alert that saw the text first.
     if (!this.byHash.has(hash)) this.byHash.set(hash, alert.id);
-    const at = itemTime(item);
     if (!Number.isNaN(at)) {
       e.lastSeenAt = Math.max(e.lastSeenAt, at);
       e.firstSeenAt = Math.min(e.firstSeenAt, at);
       this.register(e);
     }
     this.index(e);
-    if (!e.members.some((m) => m.id === item.id)) {
-      e.members.push({
-        id: item.id,
-        hash,
-        at,
-        regions: [...item.regions],
-        spread: new Set(item.regions).size > MAX_INCIDENT_REGIONS,
-        terms: new Set(itemTerms(item)),
-        categories: new Set(itemCategories(item)),
-        business: business ? businessKey(business) : null,
-      });
+    if (!e.members.some((m) => m.id === id)) {
+      e.members = including(e.members, { id, hash, at, regions, spread: new Set(regions).size > MAX_INCIDENT_REGIONS, terms, categories, business: bkey });
       this.totalMembers++;
       this.memberQueue.push(e);
     }
@@ -454,7 +516,7 @@ export class IncidentIndex {
   }
 
   /** Rebuilds the index from stored alerts and their items (items not found are skipped). */
-  load(alerts: readonly Alert[], items: readonly ScoredItem[]): void {
+  load(alerts: readonly IndexedAlert[], items: readonly (ScoredItem | Report)[]): void {
     const byId = new Map(items.map((i) => [i.id, i]));
     for (const a of alerts) {
       this.add(a);
@@ -469,7 +531,7 @@ export class IncidentIndex {
   private trim(e: Entry): void {
     if (e.members.length > MAX_ENTRY_MEMBERS) for (const m of e.members.splice(0, e.members.length - MAX_ENTRY_MEMBERS)) this.dropMember(e, m);
     if (e.fingerprints.length > MAX_ENTRY_FINGERPRINTS) e.fingerprints.splice(0, e.fingerprints.length - MAX_ENTRY_FINGERPRINTS);
-    while (e.hashes.size > MAX_ENTRY_HASHES) this.forgetHash(e, e.hashes.values().next().value!);
+    while (e.hashes.length > MAX_ENTRY_HASHES) this.forgetHash(e, e.hashes[0]!);
   }
 
   /** Forgets a member that left its entry, with its exact hash. */
@@ -480,7 +542,10 @@ export class IncidentIndex {
 
   /** Drops an exact hash from the entry, and from the index while it points to this entry. */
   private forgetHash(e: Entry, hash: string): void {
-    if (e.hashes.delete(hash) && this.byHash.get(hash) === e.alertId) this.byHash.delete(hash);
+    const i = e.hashes.indexOf(hash);
+    if (i < 0) return;
+    e.hashes.splice(i, 1);
+    if (this.byHash.get(hash) === e.alertId) this.byHash.delete(hash);
   }
 
   /** Keeps the index within MAX_INDEXED_MEMBERS, dropping the members that joined first. */

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import type { ScoredItem } from '../../src/core/types.ts';
-import { BusinessTracker, businessKey, businessName, REPEAT_THRESHOLD, REPEAT_WINDOW_MS } from '../../src/alerts/business.ts';
+import { BusinessTracker, businessKey, businessName, trackedItem, REPEAT_THRESHOLD, REPEAT_WINDOW_MS } from '../../src/alerts/business.ts';
 
 const DAY = 86_400_000;
 const T0 = Date.parse('2026-11-01T02:00:00Z');
@@ -46,6 +46,21 @@ describe('BusinessTracker', () => {
     expect(s.note).toContain('30天内收到针对“东湖区湘味小厨餐馆”的投诉举报3件');
     // a fourth keeps the same signal id with a higher count
     expect(t.observe(complaint(4, '湘味小厨餐馆', 21))).toMatchObject({ id: s.id, count: 4 });
+  });
+
+  it('signals the same from what a restart keeps of each item as from the whole items', () => {
+    const items = [
+      complaint(1, '南昌市东湖区湘味小厨餐馆', 0, { fields: { '被投诉主体.名称': '南昌市东湖区湘味小厨餐馆', 登记编号: 'x' } }),
+      complaint(2, '湘味小厨餐馆', 3, { regions: ['360102', '360100'] }),
+      complaint(3, '湘味小厨餐馆', 5, { kind: 'news' }),
+      complaint(4, '湘味小厨餐馆', 9, { category: null }),
+      complaint(5, '湘味小厨 餐馆', 12),
+    ];
+    const whole = new BusinessTracker();
+    const slim = new BusinessTracker();
+    const signals = items.map((it) => [whole.observe(it), slim.observe(trackedItem(it))]);
+    for (const [a, b] of signals) expect(b).toEqual(a);
+    expect(signals.at(-1)![0]?.count).toBe(3);
   });
 
   it('is idempotent for the same item id seen twice', () => {

@@ -90,13 +90,13 @@ describe('one large incident', () => {
       last = report(i, T0 + i * 1000, `${SCHOOL}记者第${i}次回访，截至目前共有${30 + (i % 97)}名学生就医，编号${i * 7919}。`);
       index.add(a, last);
     }
-    const e = (index as unknown as { entries: Map<string, { members: { id: string }[]; fingerprints: unknown[]; hashes: Set<string> }> }).entries.get(a.id)!;
+    const e = (index as unknown as { entries: Map<string, { members: { id: string }[]; fingerprints: unknown[]; hashes: string[] }> }).entries.get(a.id)!;
     expect(e.members).toHaveLength(MAX_ENTRY_MEMBERS);
     expect(e.members.at(-1)!.id).toBe(last.id);
     expect(e.fingerprints.length).toBeLessThanOrEqual(MAX_ENTRY_FINGERPRINTS);
     // Exact hashes leave with their members.
-    expect(e.hashes.size).toBe(MAX_ENTRY_MEMBERS);
-    expect(e.hashes.size).toBeLessThanOrEqual(MAX_ENTRY_HASHES);
+    expect(e.hashes.length).toBe(MAX_ENTRY_MEMBERS);
+    expect(e.hashes.length).toBeLessThanOrEqual(MAX_ENTRY_HASHES);
     // The newest reports still bring their duplicates to the alert.
     expect(index.candidates({ ...last, id: 'again' })[0]).toMatchObject({ alertId: a.id, reason: 'exact' });
   });
@@ -115,12 +115,12 @@ describe('the whole merge index', () => {
       // Ten reports an alert: 2,050 alerts, well under MAX_INDEXED_ALERTS.
       index.add({ ...a0, id: `alert-${Math.floor(i / 10)}`, lastSeenAt: item.publishedAt }, item);
     }
-    const inside = index as unknown as { entries: Map<string, { members: { id: string }[]; hashes: Set<string> }>; byHash: Map<string, string>; totalMembers: number };
+    const inside = index as unknown as { entries: Map<string, { members: { id: string }[]; hashes: string[] }>; byHash: Map<string, string>; totalMembers: number };
     let members = 0;
     let hashes = 0;
     for (const e of inside.entries.values()) {
       members += e.members.length;
-      hashes += e.hashes.size;
+      hashes += e.hashes.length;
     }
     expect(members).toBe(MAX_INDEXED_MEMBERS);
     expect(inside.totalMembers).toBe(MAX_INDEXED_MEMBERS);

@@ -4,6 +4,8 @@ import { alertFor } from '../../src/alerts/raise.ts';
 import { mergeDetection } from '../../src/store/shared.ts';
 import {
   IncidentIndex,
+  type IncidentMatch,
+  reportOf,
   corroboratedLevel,
   normalisedContentHash,
   nearDuplicateBound,
@@ -24,14 +26,17 @@ beforeAll(async () => {
 });
 
 /** What the runner does with each scored item: merge into the matched alert, or raise a new one. */
-function run(stream: StreamItem[], opts: { fold?: boolean } = {}) {
+function run(stream: StreamItem[], opts: { fold?: boolean; reports?: boolean } = {}) {
   const index = new IncidentIndex();
   const alerts = new Map<string, Alert>();
   const alertOf = new Map<string, string>();
   const dropped: string[] = [];
+  const matches: IncidentMatch[][] = [];
   for (const { raw } of stream) {
     const item = process(raw);
-    const found = index.candidates(item);
+    const seen = opts.reports ? reportOf(item) : item;
+    const found = index.candidates(seen);
+    matches.push(found);
     const matched = found[0]?.alertId ?? null;
     if (opts.fold) {
       // The item bridges alerts raised apart: fold the others into the best match.
@@ -57,9 +62,9 @@ function run(stream: StreamItem[], opts: { fold?: boolean } = {}) {
     }
     alerts.set(alert.id, alert);
     alertOf.set(raw.id, alert.id);
-    index.add(alert, item);
+    index.add(alert, seen);
   }
-  return { alerts, alertOf, dropped };
+  return { alerts, alertOf, dropped, matches };
 }
 
 function pairCounts(stream: StreamItem[], alertOf: Map<string, string>) {
@@ -81,6 +86,19 @@ function pairCounts(stream: StreamItem[], alertOf: Map<string, string>) {
 }
 
 describe('IncidentIndex on a generated stream with known truth', () => {
+  it('finds and keeps the same from each item\'s report as from the item itself, folding or not', () => {
+    // The stage hands the index one report per item, and a restart rebuilds it from reports only.
+    const stream = incidentStream();
+    for (const fold of [false, true]) {
+      const fromItems = run(stream, { fold });
+      const fromReports = run(stream, { fold, reports: true });
+      expect(fromReports.matches).toEqual(fromItems.matches);
+      expect(fromReports.matches.some((m) => m.some((x) => x.reason === 'incident')) && fromReports.matches.some((m) => m.some((x) => x.reason === 'near'))).toBe(true);
+      expect([...fromReports.alertOf]).toEqual([...fromItems.alertOf]);
+      expect([...fromReports.alerts.values()]).toEqual([...fromItems.alerts.values()]);
+    }
+  });
+
   it('5 incidents × (1 news + 3 reposts + 2 complaints) and 20 unrelated items become exactly 25 alerts', () => {
     const stream = incidentStream();
     expect(stream).toHaveLength(50);

@@ -71,6 +71,15 @@ export const MAX_ENTRY_HASHES = 200;
  * is still matched on its own words and places.
  */
 export const MAX_INDEXED_MEMBERS = 20_000;
+/**
+ * Reports whose alert the index remembers by id, over all its alerts (the oldest go first), well
+ * past their time as members. A batch stored but not committed before a crash is delivered again
+ * to the next process; in a large incident its reports may by then resemble nothing the index
+ * still holds of their alert (members, fingerprints and hashes keep only the recent ones), and
+ * were raised or merged a second time elsewhere: one report in two live alerts. About 70 bytes
+ * each; a redelivery brings back a few batches.
+ */
+export const MAX_INDEXED_OWNERS = 40_000;
 const DAY_MS = 86_400_000;
 
 /**
@@ -310,6 +319,8 @@ export class IncidentIndex {
   private memberHead = 0;
   private totalMembers = 0;
   private readonly byHash = new Map<string, string>();
+  /** Report id → the alert it was added to (since maybe folded into another: the store says which). */
+  private readonly owners = new Map<string, string>();
   /** Entries by the days their reports span: a report only meets alerts within the window of it. */
   private readonly byDay = new Map<number, Set<Entry>>();
   /** Entries by the first four digits of each region code they hold, and by business key. */
@@ -506,6 +517,7 @@ export class IncidentIndex {
       this.register(e);
     }
     this.index(e);
+    this.own(id, e.alertId);
     if (!e.members.some((m) => m.id === id)) {
       e.members = including(e.members, { id, hash, at, regions, spread: new Set(regions).size > MAX_INCIDENT_REGIONS, terms, categories, business: bkey });
       this.totalMembers++;
@@ -518,6 +530,9 @@ export class IncidentIndex {
   /** Rebuilds the index from stored alerts and their items (items not found are skipped). */
   load(alerts: readonly IndexedAlert[], items: readonly (ScoredItem | Report)[]): void {
     const byId = new Map(items.map((i) => [i.id, i]));
+    // Every report an alert lists, found or not; the least recently seen alerts (last in the
+    // store's order) first, so that they are the ones MAX_INDEXED_OWNERS lets go.
+    for (let i = alerts.length - 1; i >= 0; i--) for (const id of alerts[i]!.itemIds) this.own(id, alerts[i]!.id);
     for (const a of alerts) {
       this.add(a);
       for (const id of a.itemIds) {
@@ -525,6 +540,16 @@ export class IncidentIndex {
         if (it) this.add(a, it);
       }
     }
+  }
+
+  /** The alert a report was added to, or null: a report delivered again belongs there, whatever it resembles now. */
+  ownerOf(itemId: string): string | null {
+    return this.owners.get(itemId) ?? null;
+  }
+
+  private own(itemId: string, alertId: string): void {
+    this.owners.set(itemId, alertId);
+    if (this.owners.size > MAX_INDEXED_OWNERS) this.owners.delete(this.owners.keys().next().value!);
   }
 
   /** Keeps an entry's members, fingerprints and hashes within their bounds, the oldest going first. */

@@ -148,10 +148,15 @@ export class AlertStage {
       this.watermark = Math.max(this.watermark, Date.parse(item.publishedAt) || 0);
       const raised = alertFor(item, this.d.minLevel, now);
       if (raised) {
-        // Every alert this report belongs to, followed to the alert it now lives in.
+        // Every alert this report belongs to, followed to the alert it now lives in. A report
+        // merged before (a batch delivered again after a crash) goes back to its alert only: what
+        // the index still holds of that alert may no longer resemble it.
         const report = reportOf(item);
-        const matches = this.incidents.candidates(report);
+        const owner = this.incidents.ownerOf(item.id);
+        const own = owner ? await this.live(current, owner) : null;
+        const matches = own ? [] : this.incidents.candidates(report);
         const found = new Map<string, { alert: Alert; why: string }>();
+        if (own) found.set(own.id, { alert: own, why: '' });
         for (const m of matches) {
           const a = await this.live(current, m.alertId);
           if (a && !found.has(a.id)) found.set(a.id, { alert: a, why: `合并报道（${reasonName(m.reason)}）：${m.detail}` });
@@ -171,7 +176,7 @@ export class AlertStage {
             touched.set(r.alert.id, { ...r.alert, mergedInto: alert.id, history: [...r.alert.history, sentinelEntry(now, 'folded', `已并入预警 ${alert.id}`)] });
             this.incidents.absorb(alert.id, r.alert.id);
           }
-          const had = alert.itemIds.includes(item.id);
+          const had = own !== null || alert.itemIds.includes(item.id);
           alert = mergeDetection(alert, { ...raised, id: alert.id, history: [] });
           if (!had) alert.history = withMergeEntry(alert.history, sentinelEntry(now, 'merge', lead!.why));
         } else {

@@ -161,6 +161,13 @@ export class AlertStage {
           const a = await this.live(current, m.alertId);
           if (a && !found.has(a.id)) found.set(a.id, { alert: a, why: `合并报道（${reasonName(m.reason)}）：${m.detail}` });
         }
+        if (!own && found.size) {
+          // The alert this very text raised, which the index may not know: another alerts member
+          // (a partition moved mid-batch) can have raised it after this stage last read the store.
+          // Joined to the candidates, it is folded with them instead of holding the report twice.
+          const same = await this.live(current, raised.id);
+          if (same && !found.has(same.id)) found.set(same.id, { alert: same, why: `合并报道（${reasonName('exact')}）：${raised.id}` });
+        }
         let alert: Alert;
         if (found.size) {
           // A report that links several alerts shows them to be one incident: fold them into the

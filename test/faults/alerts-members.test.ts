@@ -18,11 +18,12 @@ import { isIncident } from './helpers.ts';
  * the store only when it starts. A report member A stored but had not committed when its
  * partition moved is delivered again to member B.
  *
- * KNOWN BUG (found by the second-member test in kafka-kill.test.ts; the alerts stage is not
- * part of this suite's fixes): B does not know the alert A raised after B started, merges the
- * redelivered report into its own alert of the same incident, and the report ends up in two
- * live incident alerts. `it.fails` keeps the suite green while the bug stands and turns red
- * when it is fixed: then change it to `it`.
+ * B does not know the alert A raised after B started. Found by the second-member test in
+ * kafka-kill.test.ts: B merged the redelivered report into its own alert of the same incident, and
+ * the report sat in two live incident alerts. B now also looks up the alert the report's own text
+ * raised (its id is the text's hash) and folds it with the alerts the report matched. Not yet
+ * covered: a report A merged into an alert other than its own; finding that one needs the store
+ * to say which alert lists a report.
  */
 
 const seg = createSegmenter();
@@ -41,7 +42,7 @@ describe('two alerts members over one store, a report redelivered after a rebala
     process = await realProcessor();
   });
 
-  it.fails('the report stays in one live incident alert', async () => {
+  it('the report stays in one live incident alert', async () => {
     const t = tempDir('sentinel-faults-members-');
     const db = openDatabase(join(t.dir, 'sentinel.db'));
     const queue = new OutboxQueue(db);

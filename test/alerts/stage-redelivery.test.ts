@@ -1,16 +1,8 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
-import pino from 'pino';
-import { AlertStage, isIncident } from '../../src/alerts/stage.ts';
+import { describe, expect, it } from 'vitest';
+import { isIncident } from '../../src/alerts/stage.ts';
 import { MAX_ENTRY_FINGERPRINTS, MAX_ENTRY_MEMBERS } from '../../src/alerts/incidents.ts';
-import { SqliteStore } from '../../src/store/sqlite.ts';
-import { OutboxQueue } from '../../src/notify/outbox.ts';
-import { openDatabase } from '../../src/store/sqlite-db.ts';
-import { createSegmenter } from '../../src/text/segment.ts';
-import type { Processor } from '../../src/pipeline/process.ts';
 import type { RawItem, ScoredItem } from '../../src/core/types.ts';
-import { realProcessor } from './processor.ts';
-import { tempDir } from '../helpers/tmp.ts';
+import { stageHarness } from './stage-harness.ts';
 
 /**
  * A batch stored but not committed before a kill -9 is delivered again to the process that
@@ -20,8 +12,6 @@ import { tempDir } from '../helpers/tmp.ts';
  * anything the index holds of its own alert. It must still stay in that one alert.
  */
 
-const seg = createSegmenter();
-const log = pino({ level: 'silent' });
 const now = new Date('2026-11-28T12:00:00Z');
 const story =
   '11月27日中午，于都县贡江镇某中心小学食堂供应午餐后，陆续有32名学生出现呕吐、腹痛等症状，已被送往县人民医院救治，目前均无生命危险。县市场监管局已封存留样食品，对食堂进行停业整顿。';
@@ -34,31 +24,15 @@ function drifted(simhash: string, n: number): string {
 }
 
 describe('a batch redelivered after a restart', () => {
-  let process: Processor;
-  let t: ReturnType<typeof tempDir>;
-  let store: SqliteStore;
-  let queue: OutboxQueue;
-  beforeAll(async () => {
-    process = await realProcessor();
-  });
-  beforeEach(() => {
-    t = tempDir('sentinel-redelivery-');
-    const db = openDatabase(join(t.dir, 's.db'));
-    store = new SqliteStore(db, { tokenize: (x) => seg.cut(x), ownsDb: false });
-    queue = new OutboxQueue(db);
-  });
-  afterEach(async () => {
-    await queue.close();
-    t.cleanup();
-  });
+  const h = stageHarness({ prefix: 'sentinel-redelivery-', now });
+  const stage = () => h.stage();
 
-  const stage = () => new AlertStage({ store, queue, minLevel: '黄', routes: null, catchAll: [], log, now: () => now });
   const report = (i: number, simhash?: string): ScoredItem => {
     const raw: RawItem = {
       id: `r${i}`, sourceId: `site-${i % 7}`, kind: 'news', title: '于都县一小学学生午餐后呕吐腹痛', body: `${story}（第${i}次转载）`,
       publishedAt: new Date(Date.parse('2026-11-28T08:00:00Z') + i * 1000).toISOString(), fetchedAt: '2026-11-28T09:00:00.000Z', fields: {},
     } as RawItem;
-    const item = process(raw);
+    const item = h.process(raw);
     return simhash ? { ...item, simhash } : item;
   };
 
@@ -80,7 +54,7 @@ describe('a batch redelivered after a restart', () => {
     // is killed; the drift came on another partition, whose offsets were committed.
     await killed.handle([repost]);
     await killed.handle(drift);
-    const before = (await store.searchAlerts({ limit: 50, offset: 0 })).items.filter(isIncident);
+    const before = (await h.store.searchAlerts({ limit: 50, offset: 0 })).items.filter(isIncident);
     expect(before, 'one incident before the kill').toHaveLength(1);
     expect(before[0]!.itemIds).toContain(repost.id);
 
@@ -88,7 +62,7 @@ describe('a batch redelivered after a restart', () => {
     await restarted.init();
     await restarted.handle([repost]); // delivered again
 
-    const incidents = (await store.searchAlerts({ limit: 50, offset: 0 })).items.filter(isIncident);
+    const incidents = (await h.store.searchAlerts({ limit: 50, offset: 0 })).items.filter(isIncident);
     const claimed = new Map<string, string[]>();
     for (const a of incidents) for (const id of a.itemIds) claimed.set(id, [...(claimed.get(id) ?? []), a.id]);
     expect([...claimed].filter(([, alerts]) => alerts.length > 1), 'reports in two live incident alerts').toEqual([]);

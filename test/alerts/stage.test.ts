@@ -1,5 +1,5 @@
 import type { HistoryEntry } from '../../src/core/types.ts';
-import { describe, it, expect, beforeAll, beforeEach, afterEach } from 'vitest';
+import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { verifyStandardWebhook } from '../../src/notify/formats/generic.ts';
 import type { Processor } from '../../src/pipeline/process.ts';
 import type { RawItem } from '../../src/core/types.ts';
 import { realProcessor } from './processor.ts';
+import { stageHarness } from './stage-harness.ts';
 import { tempDir, eventually } from '../helpers/tmp.ts';
 
 const seg = createSegmenter();
@@ -28,23 +29,12 @@ const raw = (id: string, over: Partial<RawItem>): RawItem => ({
 });
 
 describe('alert stage', () => {
+  const h = stageHarness({ prefix: 'sentinel-stage-', now });
   let process: Processor;
-  let t: ReturnType<typeof tempDir>;
   let store: SqliteStore;
   let queue: OutboxQueue;
-  beforeAll(async () => {
-    process = await realProcessor();
-  });
-  beforeEach(() => {
-    t = tempDir();
-    const db = openDatabase(join(t.dir, 's.db'));
-    store = new SqliteStore(db, { tokenize: (x) => seg.cut(x), ownsDb: false });
-    queue = new OutboxQueue(db);
-  });
-  afterEach(async () => {
-    await queue.close();
-    t.cleanup();
-  });
+  // after the harness's own hooks, which open a fresh store for each test
+  beforeEach(() => ({ process, store, queue } = h));
 
   const story =
     '11月27日中午，于都县贡江镇某中心小学食堂供应午餐后，陆续有32名学生出现呕吐、腹痛等症状，已被送往县人民医院救治，目前均无生命危险。县市场监管局已封存留样食品，对食堂进行停业整顿。';

@@ -113,9 +113,10 @@ interface ItemRow {
 /**
  * The embedded store: items as a narrow table keyed by level and time (see BANDS) beside their
  * documents, alerts as narrow rows of indexed columns beside their JSON documents, full text in
- * contentless FTS5 tables over our own jieba tokens (the same tokens the rules see). Items' region, kind and risk filters
- * are words in their full-text index (see facetWords); alerts, a few thousand incidents, filter
- * regions through a prefix table. Either way '360000' finds everything in the province.
+ * contentless FTS5 tables over our own jieba tokens (the same tokens the rules see). Items'
+ * region, kind and risk filters are words in their full-text index (see facetWords); alerts, a
+ * few thousand incidents, filter regions through a prefix table. Either way '360000' finds
+ * everything in the province.
  */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
@@ -604,9 +605,9 @@ function splitsBack(tokens: readonly string[]): boolean {
 
 /**
  * A store written before alerts' documents had their own table kept each document in its alerts
- * row. A desk search filters alerts by region and keyword through rowid lists and then reads each
- * candidate row for its level and time: with documents of up to tens of kilobytes inline, that
- * read a page or more per candidate (306 ms at p95 over 27,000 alerts). Moved once, in one
+ * row. A desk search reads each candidate row for its level and time; with documents of up to
+ * tens of kilobytes inline, those rows spread over many more pages than the columns need (on a
+ * warm cache this measured the same; the query plan, above, was what cost). Moved once, in one
  * transaction, so a crash leaves either the old layout or the new.
  */
 function moveAlertDocs(db: Db): void {

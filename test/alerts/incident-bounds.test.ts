@@ -1,7 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Alert, RawItem, ScoredItem } from '../../src/core/types.ts';
 import { alertFor } from '../../src/alerts/raise.ts';
-import { IncidentIndex, INCIDENT_WINDOW_MS, MAX_INDEXED_ALERTS } from '../../src/alerts/incidents.ts';
+import { IncidentIndex, INCIDENT_WINDOW_MS, MAX_INDEXED_ALERTS, reportOf } from '../../src/alerts/incidents.ts';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import process_ from 'node:process';
 import type { Processor } from '../../src/pipeline/process.ts';
 import { realProcessor } from './processor.ts';
 
@@ -129,5 +132,37 @@ describe('the whole merge index', () => {
     // The first reports went, the last are still there.
     expect(inside.entries.get('alert-0')!.members).toEqual([]);
     expect(inside.entries.get(`alert-${Math.floor((n - 1) / 10)}`)!.members.at(-1)!.id).toBe(`m${n - 1}`);
+  });
+});
+
+describe('IncidentIndex memory', () => {
+  /** A full collection, for measuring what stays reachable (vitest runs tests in child processes). */
+  function collect(): void {
+    setFlagsFromString('--expose-gc');
+    (runInNewContext('gc') as () => void)();
+  }
+
+  it('lets the reports of an alert that leaves the index go at once, not when its queue is next compacted', () => {
+    const index = new IncidentIndex();
+    const base = reportOf(report(1, T0, SCHOOL));
+    collect();
+    const before = process_.memoryUsage().heapUsed;
+    // 1,000 alerts of 10 reports each: half the members' budget, so no report is dropped for it.
+    for (let a = 0; a < 1_000; a++) {
+      const alert = { ...alertFor(report(2, T0, SCHOOL), '蓝', new Date(T0))!, id: `a${a}` };
+      for (let m = 0; m < 10; m++) {
+        // each report with words of its own, about 4 KB, so what it holds shows in the heap
+        const words = Array.from({ length: 4 }, (_, w) => `${a}-${m}-${w}-`.padEnd(500, '词'));
+        index.add(alert, { ...base, id: `r${a}-${m}`, hash: `${base.hash}${a}-${m}`, terms: [...base.terms, ...words] });
+      }
+    }
+    collect();
+    const held = process_.memoryUsage().heapUsed - before;
+    expect(held).toBeGreaterThan(20 * 1_048_576);
+    for (let a = 0; a < 1_000; a++) index.remove(`a${a}`);
+    collect();
+    const left = process_.memoryUsage().heapUsed - before;
+    expect(index.size).toBe(0);
+    expect(left, `${Math.round(left / 1_048_576)} MB still held of ${Math.round(held / 1_048_576)} MB`).toBeLessThan(held / 10);
   });
 });

@@ -134,9 +134,9 @@ export class SqliteStore implements Store {
     this.tokenize = opts.tokenize;
     this.ownsDb = opts.ownsDb ?? true;
     this.countCap = opts.countCap ?? COUNT_CAP;
-    const legacy = db.prepare("SELECT 1 FROM pragma_table_info('items') WHERE name = 'doc'").get() !== undefined;
+    const legacy = hasColumn(db, 'items', 'doc');
     if (legacy) retireLegacyItems(db);
-    if (db.prepare("SELECT 1 FROM pragma_table_info('alerts') WHERE name = 'doc'").get() !== undefined) moveAlertDocs(db);
+    if (hasColumn(db, 'alerts', 'doc')) moveAlertDocs(db);
     db.exec(`
       CREATE TABLE IF NOT EXISTS items (
         rowid        INTEGER PRIMARY KEY,
@@ -601,6 +601,11 @@ function splitsBack(tokens: readonly string[]): boolean {
   if (tokens.length === 1 && tokens[0] === '') return false;
   for (const t of tokens) if (t.includes(TOKEN_SEP)) return false;
   return true;
+}
+
+/** Whether `table` exists with a column `column`: how an older layout is recognised. */
+function hasColumn(db: Db, table: string, column: string): boolean {
+  return db.prepare('SELECT 1 FROM pragma_table_info(?) WHERE name = ?').get(table, column) !== undefined;
 }
 
 /**

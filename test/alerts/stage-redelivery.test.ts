@@ -25,7 +25,6 @@ function drifted(simhash: string, n: number): string {
 
 describe('a batch redelivered after a restart', () => {
   const h = stageHarness({ prefix: 'sentinel-redelivery-', now });
-  const stage = () => h.stage();
 
   const report = (i: number, simhash?: string): ScoredItem => {
     const raw: RawItem = {
@@ -47,7 +46,7 @@ describe('a batch redelivered after a restart', () => {
     expect(run).toBeGreaterThan(MAX_ENTRY_MEMBERS);
     const drift = Array.from({ length: run }, (_, k) => report(k + 2, drifted(h0, k + 1)));
 
-    const killed = stage();
+    const killed = h.stage();
     await killed.init();
     await killed.handle([lead]);
     // Two partitions: the repost's batch is stored but its offset not committed when the process
@@ -58,7 +57,7 @@ describe('a batch redelivered after a restart', () => {
     expect(before, 'one incident before the kill').toHaveLength(1);
     expect(before[0]!.itemIds).toContain(repost.id);
 
-    const restarted = stage();
+    const restarted = h.stage();
     await restarted.init();
     await restarted.handle([repost]); // delivered again
 

@@ -15,17 +15,20 @@ describe('deployed memory settings', () => {
     expect(scripts['start']).toMatch(/^MALLOC_ARENA_MAX=\$\{MALLOC_ARENA_MAX:-2\} NODE_OPTIONS="--max-semi-space-size=4 \$\{NODE_OPTIONS:-\}" node bin\/sentinel\.js run /);
   });
 
-  it('every sentinel service in docker-compose.yml sets MALLOC_ARENA_MAX=2', () => {
+  /** The docker-compose services built from the sentinel image, with their environment. */
+  const sentinelServices = () => {
     const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, { image?: string; environment?: Record<string, string> }> };
     const sentinel = Object.entries(compose.services).filter(([, s]) => s.image === 'food-safety-sentinel:local');
     expect(sentinel.length).toBeGreaterThan(0);
-    for (const [name, s] of sentinel) expect(s.environment?.['MALLOC_ARENA_MAX'], name).toBe('2');
+    return sentinel;
+  };
+
+  it('every sentinel service in docker-compose.yml sets MALLOC_ARENA_MAX=2', () => {
+    for (const [name, s] of sentinelServices()) expect(s.environment?.['MALLOC_ARENA_MAX'], name).toBe('2');
   });
 
   it('every sentinel service in docker-compose.yml gives the main thread the same young generation as npm start', () => {
-    const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, { image?: string; environment?: Record<string, string> }> };
-    const sentinel = Object.entries(compose.services).filter(([, s]) => s.image === 'food-safety-sentinel:local');
-    for (const [name, s] of sentinel) expect(s.environment?.['NODE_OPTIONS'], name).toBe('--max-semi-space-size=4');
+    for (const [name, s] of sentinelServices()) expect(s.environment?.['NODE_OPTIONS'], name).toBe('--max-semi-space-size=4');
   });
 
   it('the benchmark gives its figures the same setting', () => {

@@ -11,6 +11,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEPLOYED_ENV, DEPLOYED_NODE_OPTIONS } from './deployed.ts';
 import { type BenchContext, type FigureFn, type Figures, SHIPPED_RULES_DIR, machine, round } from './common.ts';
 // Loaded lazily: a figure's child imports only its own figure, so its RSS and start-up are its own.
 const FIGURES: Record<string, () => Promise<FigureFn>> = {
@@ -80,18 +81,6 @@ async function worker(): Promise<void> {
   process.exit(0);
 }
 
-/**
- * The environment the shipped start command and docker-compose.yml give the pipeline (see
- * README, "Memory"), so the figures measure what is deployed; a value set by the caller wins.
- */
-const DEPLOYED_ENV = { MALLOC_ARENA_MAX: '2' };
-/**
- * Node options the start command and docker-compose.yml add, for the figures that run the
- * pipeline's main thread as deployed. Figures 1, 2 and 8 time the segmenter and the process stage
- * themselves on the child's main thread and keep Node's defaults (the deployed process stage runs
- * in a worker with its own heap limits).
- */
-const DEPLOYED_NODE_OPTIONS = '--max-semi-space-size=4';
 const PIPELINE_FIGURES = new Set(['e2e', 'latency', 'memory', 'search', 'import', 'kafka']);
 
 function runChild(name: string, ctx: Omit<WorkerCtx, 'log'>): Promise<{ figures: Figures; seconds: number }> {

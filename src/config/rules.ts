@@ -4,7 +4,7 @@ import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Document, type
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.ts';
 import { ItemKind, LEVELS, Level } from '../core/types.ts';
-import { normalise } from '../text/normalise.ts';
+import { asciiLower, normalise } from '../text/normalise.ts';
 import { parseWhen, whenGroups, WhenSyntaxError, type WhenExpr } from '../scoring/when.ts';
 
 /**
@@ -432,7 +432,7 @@ function parseRule(y: YamlFile, common: CommonSpec): RuleSpec {
   }
 
   const groups: GroupSpec[] = [];
-  const owner = new Map<string, string>();
+  const owner = new Map<string, { group: string; term: string }>();
   for (const [name, g] of Object.entries(data.terms)) {
     const base: PathSeg[] = ['terms', name];
     if (!GROUP_NAME.test(name) || RESERVED_GROUPS.has(name.toLowerCase())) {
@@ -450,10 +450,16 @@ function parseRule(y: YamlFile, common: CommonSpec): RuleSpec {
       terms.set(term, typeof entry === 'string' ? g.weight : entry.weight);
     });
     if (terms.size === 0) throw y.fail(base, 'a group needs at least one term in any: or include:');
+    // The matcher folds ASCII case, so 「APP订餐」 and 「App订餐」 are one word: in two groups, one
+    // occurrence would count for only one of them.
     for (const term of terms.keys()) {
-      const other = owner.get(term);
-      if (other !== undefined && other !== name) throw y.fail(base, `term '${term}' is in both groups ${other} and ${name}`);
-      owner.set(term, name);
+      const key = asciiLower(term);
+      const other = owner.get(key);
+      if (other !== undefined && other.group !== name) {
+        const as = other.term === term ? '' : ` (as '${other.term}')`;
+        throw y.fail(base, `term '${term}' is in both groups ${other.group}${as} and ${name}`);
+      }
+      owner.set(key, { group: name, term });
     }
     groups.push({
       name,

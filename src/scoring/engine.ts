@@ -57,6 +57,71 @@ type Payload =
   | { kind: 'notcue' }
   | { kind: 'focus'; period: number };
 
+/**
+ * Every term's payloads as columns (term t's are rows first[t] to first[t + 1]): the scoring loop
+ * reads about 120 of them an item, and a column read beat a switch on each payload object's kind.
+ * `group` holds a focus payload's period.
+ */
+interface PayloadTable {
+  first: Int32Array;
+  kind: Uint8Array;
+  rule: Int32Array;
+  group: Int32Array;
+  weight: Float64Array;
+  topic: Uint8Array;
+}
+const P_TERM = 0;
+const P_UNLESS = 1;
+const P_CUE = 2;
+const P_NOTCUE = 3;
+const P_FOCUS = 4;
+
+function payloadTable(terms: number, payloadsOf: (t: number) => readonly Payload[]): PayloadTable {
+  let rows = 0;
+  for (let t = 0; t < terms; t++) rows += payloadsOf(t).length;
+  const table: PayloadTable = {
+    first: new Int32Array(terms + 1),
+    kind: new Uint8Array(rows),
+    rule: new Int32Array(rows).fill(-1),
+    group: new Int32Array(rows).fill(-1),
+    weight: new Float64Array(rows),
+    topic: new Uint8Array(rows),
+  };
+  let q = 0;
+  for (let t = 0; t < terms; t++) {
+    table.first[t] = q;
+    for (const p of payloadsOf(t)) {
+      switch (p.kind) {
+        case 'term':
+          table.kind[q] = P_TERM;
+          table.rule[q] = p.rule;
+          table.group[q] = p.group;
+          table.weight[q] = p.weight;
+          break;
+        case 'unless':
+          table.kind[q] = P_UNLESS;
+          table.rule[q] = p.rule;
+          table.topic[q] = p.topic ? 1 : 0;
+          break;
+        case 'cue':
+          table.kind[q] = P_CUE;
+          table.rule[q] = p.rule;
+          break;
+        case 'notcue':
+          table.kind[q] = P_NOTCUE;
+          break;
+        case 'focus':
+          table.kind[q] = P_FOCUS;
+          table.group[q] = p.period;
+          break;
+      }
+      q++;
+    }
+  }
+  table.first[terms] = q;
+  return table;
+}
+
 interface Span {
   start: number;
   end: number;
@@ -126,22 +191,23 @@ export function groupScore(weights: readonly number[]): number {
   return Math.max(-cap, Math.min(cap, s));
 }
 
-/** groupScore over the first `n` weights of a scratch array, sorting them in place (stably, as groupScore's copy is). */
-function groupScoreOf(w: Float64Array, n: number): number {
+/** groupScore over the `n` weights of a scratch array from `at`, sorting them in place (stably, as groupScore's copy is). */
+function groupScoreOf(w: Float64Array, at: number, n: number): number {
   if (n === 0) return 0;
-  if (n === 1) return w[0]!;
-  for (let i = 1; i < n; i++) {
+  if (n === 1) return w[at]!;
+  const end = at + n;
+  for (let i = at + 1; i < end; i++) {
     const x = w[i]!;
     let j = i - 1;
-    while (j >= 0 && Math.abs(w[j]!) < Math.abs(x)) {
+    while (j >= at && Math.abs(w[j]!) < Math.abs(x)) {
       w[j + 1] = w[j]!;
       j--;
     }
     w[j + 1] = x;
   }
-  const top = w[0]!;
+  const top = w[at]!;
   let s = top;
-  for (let i = 1; i < n; i++) s += 0.25 * w[i]!;
+  for (let i = at + 1; i < end; i++) s += 0.25 * w[i]!;
   const cap = 1.5 * Math.abs(top);
   return Math.max(-cap, Math.min(cap, s));
 }
@@ -154,7 +220,7 @@ interface CompiledRule {
   groupNames: string[];
   /** Per group: the groups whose terms must be near (context), or null; and the terms it applies to (lower-cased) or null for all. */
   contextGroups: (Set<number> | null)[];
-  contextTerms: (Set<string> | null)[];
+  contextTerms: (Set<number> | null)[];
   contextWithin: number[];
   contextLabels: string[][];
   when: GroupPredicate;
@@ -165,6 +231,8 @@ interface CompiledRule {
   present: Uint8Array;
   near: Uint8Array;
   counts: Int32Array;
+  /** Per group and one more: where the group's weights start in the verdict's scratch list. */
+  from: Int32Array;
 }
 
 /** What every rule evaluation of one item shares. */
@@ -220,7 +288,13 @@ class Scratch {
   readonly seenAt: Uint32Array;
   readonly seenAs: Uint8Array;
 
-  constructor(rules: number, terms: number) {
+  /** Per lower-cased word: the verdict stamp that last gave it a pair, and that pair's index. */
+  readonly pairStamp: Float64Array;
+  readonly pairAt: Int32Array;
+
+  constructor(rules: number, terms: number, words: number) {
+    this.pairStamp = new Float64Array(words);
+    this.pairAt = new Int32Array(words);
     this.seenAt = new Uint32Array(terms);
     this.seenAs = new Uint8Array(terms);
     this.touched = new Uint32Array(rules);
@@ -253,7 +327,8 @@ class Scratch {
   }
 }
 
-function compileRule(spec: RuleSpec, index: number): CompiledRule {
+/** `lidOf`: a lower-cased word's number among the matcher's terms (a context term is one of its group's terms). */
+function compileRule(spec: RuleSpec, index: number, lidOf: (lower: string) => number | undefined): CompiledRule {
   const byName = new Map(spec.groups.map((g, gi) => [g.name, gi]));
   const positive = whenGroups(spec.when).positive;
   return {
@@ -262,7 +337,9 @@ function compileRule(spec: RuleSpec, index: number): CompiledRule {
     whenText: formatWhen(spec.when),
     groupNames: spec.groups.map((g) => g.name),
     contextGroups: spec.groups.map((g) => (g.context ? new Set(g.context.groups.map((n) => byName.get(n)!)) : null)),
-    contextTerms: spec.groups.map((g) => (g.context?.terms ? new Set(g.context.terms.map((t) => t.toLowerCase())) : null)),
+    contextTerms: spec.groups.map((g) =>
+      g.context?.terms ? new Set(g.context.terms.flatMap((t) => lidOf(t.toLowerCase()) ?? [])) : null,
+    ),
     contextWithin: spec.groups.map((g) => g.context?.within ?? 0),
     contextLabels: spec.groups.map((g) => (g.context ? g.context.groups.map((n) => spec.groups[byName.get(n)!]!.label) : [])),
     when: compileWhen(spec.when, byName),
@@ -271,6 +348,7 @@ function compileRule(spec: RuleSpec, index: number): CompiledRule {
     present: new Uint8Array(spec.groups.length),
     near: new Uint8Array(spec.groups.length),
     counts: new Int32Array(spec.groups.length),
+    from: new Int32Array(spec.groups.length + 1),
   };
 }
 
@@ -283,7 +361,10 @@ class CompiledEngine implements RuleEngine {
   private readonly compiled: CompiledRule[];
   /** Per matcher term: its lower-cased form's number (two terms differing only in case share one). */
   private readonly lowerId: Int32Array;
+  /** Per matcher term: 1 when it holds no ASCII letter, so the text can only have written it exactly as listed. */
+  private readonly caseless: Uint8Array;
   private readonly keys: readonly string[];
+  private readonly payloads: PayloadTable;
   private readonly scratch: Scratch;
 
   constructor(
@@ -293,7 +374,6 @@ class CompiledEngine implements RuleEngine {
     this.dir = set.dir;
     this.loadedAt = now().toISOString();
     this.rules = set.rules.map((r) => ({ id: r.id, name: r.name, category: r.category }));
-    this.compiled = set.rules.map(compileRule);
 
     const entries: [string, Payload][] = [];
     set.rules.forEach((r, ri) => {
@@ -314,6 +394,7 @@ class CompiledEngine implements RuleEngine {
     this.matcher = new TermMatcher(entries);
     this.terms = [...new Set(entries.map(([t]) => t))].sort();
     this.keys = this.matcher.keys;
+    this.payloads = payloadTable(this.keys.length, (t) => this.matcher.payloadsOf(t));
     const lower = new Map<string, number>();
     this.lowerId = Int32Array.from(this.keys, (k) => {
       const l = k.toLowerCase();
@@ -321,7 +402,9 @@ class CompiledEngine implements RuleEngine {
       if (id === undefined) lower.set(l, (id = lower.size));
       return id;
     });
-    this.scratch = new Scratch(set.rules.length, this.keys.length);
+    this.caseless = Uint8Array.from(this.keys, (k) => (/[a-z]/.test(k) ? 0 : 1));
+    this.compiled = set.rules.map((r, ri) => compileRule(r, ri, (l) => lower.get(l)));
+    this.scratch = new Scratch(set.rules.length, this.keys.length, lower.size);
   }
 
   score(input: ScoreInput, opts: ScoreOptions = {}): ScoreResult {
@@ -357,58 +440,62 @@ class CompiledEngine implements RuleEngine {
       const t = mTerm[m]!;
       const start = mStart[m]!;
       const end = mEnd[m]!;
-      const term = text.slice(start, end);
-      const tid = term === this.keys[t] ? t : -1;
-      for (const p of this.matcher.payloadsOf(t)) {
-        switch (p.kind) {
-          case 'term':
-          case 'unless': {
-            const span = sc.span(pooled++);
-            span.start = start;
-            span.end = end;
-            span.term = term;
-            span.lid = this.lowerId[t]!;
-            span.tid = tid;
-            span.mark = 0;
-            if (p.kind === 'term') {
-              span.role = 'term';
-              span.group = p.group;
-              span.weight = p.weight;
-              span.topic = false;
-            } else {
-              span.role = 'unless';
-              span.group = -1;
-              span.weight = 0;
-              span.topic = p.topic;
-            }
-            if (p.rule < 0) {
-              common.push(span);
-              break;
-            }
-            const list = sc.own[p.rule]!;
-            if (sc.touched[p.rule] !== generation) {
-              sc.touched[p.rule] = generation;
-              sc.hasTerm[p.rule] = 0;
-              list.length = 0;
-            }
-            if (p.kind === 'term' && sc.hasTerm[p.rule] === 0) {
-              sc.hasTerm[p.rule] = 1;
-              withTerm.push(p.rule);
-            }
-            list.push(span);
-            break;
+      // A term without ASCII letters matched exactly as listed: its hits share the listed string
+      // instead of a slice per occurrence (about 50 an item, most of them kept in the hits).
+      let term: string;
+      let tid: number;
+      if (this.caseless[t] === 1) {
+        term = this.keys[t]!;
+        tid = t;
+      } else {
+        term = text.slice(start, end);
+        tid = term === this.keys[t] ? t : -1;
+      }
+      const pay = this.payloads;
+      for (let q = pay.first[t]!, last = pay.first[t + 1]!; q < last; q++) {
+        const kindCode = pay.kind[q]!;
+        const rule = pay.rule[q]!;
+        if (kindCode === P_TERM || kindCode === P_UNLESS) {
+          const span = sc.span(pooled++);
+          span.start = start;
+          span.end = end;
+          span.term = term;
+          span.lid = this.lowerId[t]!;
+          span.tid = tid;
+          span.mark = 0;
+          if (kindCode === P_TERM) {
+            span.role = 'term';
+            span.group = pay.group[q]!;
+            span.weight = pay.weight[q]!;
+            span.topic = false;
+          } else {
+            span.role = 'unless';
+            span.group = -1;
+            span.weight = 0;
+            span.topic = pay.topic[q] === 1;
           }
-          case 'cue':
-            cueCandidates.push({ start, end, term, rule: p.rule, real: true });
-            break;
-          case 'notcue':
-            cueCandidates.push({ start, end, term, rule: -1, real: false });
-            break;
-          case 'focus': {
-            const period = this.set.calendar.periods[p.period];
-            if (period && active.includes(period)) (focusPresent ??= new Set()).add(period.name);
-            break;
+          if (rule < 0) {
+            common.push(span);
+            continue;
           }
+          const list = sc.own[rule]!;
+          if (sc.touched[rule] !== generation) {
+            sc.touched[rule] = generation;
+            sc.hasTerm[rule] = 0;
+            list.length = 0;
+          }
+          if (kindCode === P_TERM && sc.hasTerm[rule] === 0) {
+            sc.hasTerm[rule] = 1;
+            withTerm.push(rule);
+          }
+          list.push(span);
+        } else if (kindCode === P_CUE) {
+          cueCandidates.push({ start, end, term, rule, real: true });
+        } else if (kindCode === P_NOTCUE) {
+          cueCandidates.push({ start, end, term, rule: -1, real: false });
+        } else {
+          const period = this.set.calendar.periods[pay.group[q]!];
+          if (period && active.includes(period)) (focusPresent ??= new Set()).add(period.name);
         }
       }
     }
@@ -434,7 +521,7 @@ class CompiledEngine implements RuleEngine {
 
     // A rule none of whose own terms occurs cannot match: a shared exclusion word alone (宣传,
     // 科普…) must not make every rule evaluate and explain itself. Rule order keeps explanations stable.
-    withTerm.sort((a, b) => a - b);
+    sortSmall(withTerm);
     for (const ri of withTerm) {
       const rule = this.compiled[ri]!;
       const spans = leftmostLongestSorted(sc.own[ri]!, common, sc.merged);
@@ -545,7 +632,7 @@ class CompiledEngine implements RuleEngine {
       for (const s of all) {
         const want = rule.contextGroups[s.group];
         const only = rule.contextTerms[s.group];
-        if (!want || (only && !only.has(s.term.toLowerCase()))) {
+        if (!want || (only && !only.has(s.lid))) {
           found.push(s);
           continue;
         }
@@ -564,24 +651,43 @@ class CompiledEngine implements RuleEngine {
     const present = rule.present.fill(0);
     sc.pairs(found.length);
     const { pairGroup, pairWord, pairWeight, weights } = sc;
+    // A word's first pair in this verdict is found through the word's stamp, not by searching the
+    // pairs: a rule with many hits made that search quadratic. One word in two groups, which rule
+    // files reject but a set built in memory may hold, is the only case that searches.
+    const { pairAt, pairStamp } = sc;
     let pairs = 0;
     for (const s of found) {
-      let j = 0;
-      while (j < pairs && (pairGroup[j] !== s.group || pairWord[j] !== s.lid)) j++;
+      const lid = s.lid;
+      let j: number;
+      if (pairStamp[lid] !== stamp) {
+        pairStamp[lid] = stamp;
+        pairAt[lid] = j = pairs;
+      } else {
+        j = pairAt[lid]!;
+        if (pairGroup[j] !== s.group) {
+          j = 0;
+          while (j < pairs && (pairGroup[j] !== s.group || pairWord[j] !== lid)) j++;
+        }
+      }
       if (j === pairs) {
         pairGroup[j] = s.group;
-        pairWord[j] = s.lid;
+        pairWord[j] = lid;
         pairs++;
       }
       pairWeight[j] = s.weight;
       present[s.group] = 1;
     }
+    // Each group's weights, in first-seen order, laid out group after group (a counting sort).
+    const from = rule.from.fill(0);
+    for (let j = 0; j < pairs; j++) from[pairGroup[j]! + 1]++;
+    for (let gi = 0; gi < nGroups; gi++) from[gi + 1] += from[gi]!;
+    const fill = rule.counts;
+    fill.set(from.subarray(0, nGroups));
+    for (let j = 0; j < pairs; j++) weights[fill[pairGroup[j]!]!++] = pairWeight[j]!;
     let sum = 0;
     for (let gi = 0; gi < nGroups; gi++) {
       if (present[gi] === 0) continue;
-      let m = 0;
-      for (let j = 0; j < pairs; j++) if (pairGroup[j] === gi) weights[m++] = pairWeight[j]!;
-      sum += round2(groupScoreOf(weights, m));
+      sum += round2(groupScoreOf(weights, from[gi]!, from[gi + 1]! - from[gi]!));
     }
 
     const anywhere = rule.when(present, present);
@@ -630,7 +736,7 @@ class CompiledEngine implements RuleEngine {
       found = all.filter((s) => {
         const want = rule.contextGroups[s.group];
         const only = rule.contextTerms[s.group];
-        if (!want || (only && !only.has(s.term.toLowerCase()))) return true;
+        if (!want || (only && !only.has(s.lid))) return true;
         const within = rule.contextWithin[s.group]!;
         const ok = all.some((o) => want.has(o.group) && Math.max(0, o.start - s.end, s.start - o.end) <= within);
         if (!ok) unmetContext.push({ term: s.term, start: s.start, needs: rule.contextLabels[s.group]! });
@@ -703,6 +809,19 @@ class CompiledEngine implements RuleEngine {
 
 const NO_FOCUS: ReadonlySet<string> = new Set();
 const NO_BOOST: CalendarBoost = Object.freeze({ factor: 1, applied: [] }) as CalendarBoost;
+
+/** Sorts a short list of rule indices in place (insertion sort: a comparator call per step cost more than the sort). */
+function sortSmall(a: number[]): void {
+  for (let i = 1; i < a.length; i++) {
+    const x = a[i]!;
+    let j = i - 1;
+    while (j >= 0 && a[j]! > x) {
+      a[j + 1] = a[j]!;
+      j--;
+    }
+    a[j + 1] = x;
+  }
+}
 
 /**
  * leftmostLongest over two lists each already ordered by start then longest (the matcher's

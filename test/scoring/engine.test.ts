@@ -261,3 +261,46 @@ tests:
     await d.cleanup();
   });
 });
+
+describe('words in ASCII case', () => {
+  const RULE = `
+id: delivery
+name: 外卖
+category: 餐饮服务
+terms:
+  channel: { any: [app订餐, 外卖], weight: 3, context: { groups: [harm], within: 6, only: [App订餐] } }
+  harm: { any: [腹泻, 呕吐], weight: 5 }
+when: channel and harm
+tests:
+  - text: APP订餐后腹泻
+    expect: { match: true }
+`;
+  let eng: RuleEngine;
+  let done: () => Promise<void>;
+  beforeAll(async () => {
+    const d = await rulesDir({ risk: { 'delivery.yaml': RULE } });
+    done = d.cleanup;
+    eng = await loadRuleEngine(d.dir, { now: () => OFF_SEASON });
+  });
+  afterAll(() => done());
+  const run = (text: string, detail: 'full' | 'compact' = 'full') => eng.score({ text, kind: 'news', at: OFF_SEASON }, { detail });
+
+  it('reports a term as the text wrote it, and limits a context to a term in any case', () => {
+    for (const detail of ['full', 'compact'] as const) {
+      const near = run('App订餐后腹泻，又腹泻', detail);
+      expect(near.risk).toBe(true);
+      expect(near.score).toBe(8);
+      expect(near.hits.map((h) => h.term)).toEqual(['App订餐', '腹泻', '腹泻']);
+      // The context restriction names 「App订餐」: written 「app订餐」 far from any harm, it does not count.
+      expect(run('app订餐的那家店很远，邻居说孩子昨晚就开始腹泻', detail).risk).toBe(false);
+    }
+    expect(run('app订餐的那家店很远，邻居说孩子昨晚就开始腹泻').explanation[0]!['unmetContext']).toEqual([{ term: 'app订餐', start: 0, needs: ['harm'] }]);
+  });
+
+  it('rejects one word in two groups even when they write it in different ASCII case', async () => {
+    const bad = RULE.replace('  harm: { any: [腹泻, 呕吐], weight: 5 }', '  harm: { any: [腹泻, 呕吐, APP订餐], weight: 5 }');
+    const d = await rulesDir({ risk: { 'bad.yaml': bad } });
+    await expect(loadRuleEngine(d.dir)).rejects.toThrow(/bad\.yaml:\d+: terms\.harm: term 'APP订餐' is in both groups channel \(as 'app订餐'\) and harm/);
+    await d.cleanup();
+  });
+});

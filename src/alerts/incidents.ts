@@ -2,6 +2,7 @@ import type { Alert, ItemKind, Level, ScoredItem } from '../core/types.ts';
 import { LEVELS, levelRank } from '../core/types.ts';
 import { contentHash } from '../core/ids.ts';
 import { popcount32, simhashHalves } from '../text/simhash.ts';
+import { tokenCount } from '../text/tokens.ts';
 import { businessKey, businessName } from './business.ts';
 
 /*
@@ -206,7 +207,7 @@ export function reportOf(item: ScoredItem): Report {
     id: item.id,
     at: itemTime(item),
     hash: normalisedContentHash(item.text),
-    print: { tokens: item.tokens.length, ...simhashHalves(item.simhash) },
+    print: { tokens: tokenCount(item.tokens), ...simhashHalves(item.simhash) },
     regions: item.regions.map(intern),
     terms: itemTerms(item).map(intern),
     categories: itemCategories(item).map(intern),

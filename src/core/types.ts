@@ -66,7 +66,8 @@ export type RuleExplanation = z.infer<typeof RuleExplanation>;
 export const ScoredItem = RawItem.extend({
   /** Normalised title + '\n' + body; hit offsets point into it. */
   text: z.string(),
-  tokens: z.array(z.string()),
+  /** The segmenter's tokens of `text` joined by single spaces (src/text/tokens.ts). */
+  tokens: z.string(),
   /** 64-bit SimHash as 16 hex digits. */
   simhash: z.string(),
   /** GB/T 2260 codes, most specific first. */

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AlertQuery, ItemQuery, type Stats } from '../core/query.ts';
 import { ALERT_STATUSES, AlertAction, ItemKind, LEVELS } from '../core/types.ts';
-import type { Alert } from '../core/types.ts';
+import type { Alert, ScoredItem } from '../core/types.ts';
+import { splitTokens } from '../text/tokens.ts';
 import { ConfigError, ConflictError, NotFoundError, TransitionError } from '../core/errors.ts';
 import type { DeskDeps } from './deps.ts';
 import type { LiveFeed } from './live.ts';
@@ -35,6 +36,11 @@ export function parseQuery<S extends z.ZodObject>(schema: S, req: FastifyRequest
 }
 
 /** Adds the readable region name next to the code, when the code is a known GB/T 2260 one. */
+/** An item as the API gives it: its tokens as a list, as the API always has (the pipeline carries them joined). */
+export function itemView(it: ScoredItem): Omit<ScoredItem, 'tokens'> & { tokens: string[] } {
+  return { ...it, tokens: splitTokens(it.tokens) };
+}
+
 export function withRegionName(a: Alert): Alert & { regionName?: string } {
   const name = a.region ? regionName(a.region) : undefined;
   return name ? { ...a, regionName: name } : a;
@@ -118,7 +124,7 @@ export function registerApi(app: FastifyInstance, deps: DeskDeps, live: LiveFeed
     const { id } = req.params;
     const alert = await visibleAlert(deps, req.principal, id);
     if (!alert) return reply.code(404).send({ error: 'alert not found', id });
-    const items = (await store.getItems(alert.itemIds)).filter((it) => inScope(req.principal, it.regions) || inScope(req.principal, alert.regions));
+    const items = (await store.getItems(alert.itemIds)).filter((it) => inScope(req.principal, it.regions) || inScope(req.principal, alert.regions)).map(itemView);
     // The alert is what the officer needs; an unreachable queue must not hide it.
     let deliveries: unknown[] = [];
     let deliveriesError: string | undefined;
@@ -159,13 +165,14 @@ export function registerApi(app: FastifyInstance, deps: DeskDeps, live: LiveFeed
     if (!q) return reply;
     const region = scopeRegions(req.principal, q.region);
     if (region === null) return { total: 0, items: [] };
-    return store.searchItems({ ...q, region });
+    const page = await store.searchItems({ ...q, region });
+    return { ...page, items: page.items.map(itemView) };
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/items/:id', async (req, reply) => {
     const item = await store.getItem(req.params.id);
     if (!item || !inScope(req.principal, item.regions)) return reply.code(404).send({ error: 'item not found', id: req.params.id });
-    return item;
+    return itemView(item);
   });
 
   app.get('/api/v1/stats', async (req) => scopedStats(deps, req.principal!));

@@ -1,6 +1,7 @@
 import type { RawItem, ScoredItem } from '../core/types.ts';
 import { normaliseItemText } from '../text/normalise.ts';
 import { simhash } from '../text/simhash.ts';
+import { joinTokens } from '../text/tokens.ts';
 import { join } from 'node:path';
 import type { Segmenter } from '../text/segmenter.ts';
 import { createRegionResolver, type RegionResolver } from '../text/regions.ts';
@@ -59,8 +60,9 @@ export function createBatchProcessor(deps: ProcessDeps): BatchProcessor {
     const engine = deps.engine();
     const texts = new Array<string>(n);
     for (let i = 0; i < n; i++) texts[i] = normaliseItemText(raws[i]!.title, raws[i]!.body);
-    const tokens = new Array<string[]>(n);
-    for (let i = 0; i < n; i++) tokens[i] = deps.segmenter.cut(texts[i]!);
+    // Joined at once, so the batch holds one string per item rather than hundreds until it is published.
+    const tokens = new Array<string>(n);
+    for (let i = 0; i < n; i++) tokens[i] = joinTokens(deps.segmenter.cut(texts[i]!));
     const scores = new Array<ScoreResult>(n);
     for (let i = 0; i < n; i++) {
       const raw = raws[i]!;

@@ -8,6 +8,7 @@ import type { Db } from './sqlite-db.ts';
 import { releaseDatabase } from './sqlite-db.ts';
 import { applyTransition } from './workflow.ts';
 import { businessOf, mergeDetection, regionPrefixes, regionFilterPrefix, termsOf } from './shared.ts';
+import { asJoinedTokens, distinctTokens } from '../text/tokens.ts';
 
 const AGG_KEY = {
   category: 'category',
@@ -64,8 +65,11 @@ const ageOfKey = (key: number, band: number): number => key - bandBase(band);
  */
 export const COUNT_CAP = 10_000;
 
-/** Separates stored tokens; a control character, so FTS5's unicode61 tokenizer splits on it too. */
-const TOKEN_SEP = '\u001f';
+/**
+ * Separated stored tokens before items carried them joined by spaces: rows written then are read
+ * back through it. A control character, so FTS5's unicode61 tokenizer split on it as on spaces.
+ */
+const LEGACY_TOKEN_SEP = '\u001f';
 
 export interface SqliteStoreOptions {
   /** Segments query text and alert text the same way items were segmented. */
@@ -242,16 +246,13 @@ export class SqliteStore implements Store {
         key = this.freeKey(bandOf(it.level), ms);
         this.st.insertItem.run(key, it.id, it.sourceId, it.kind, publishedAt, it.category, level, it.risk ? 1 : 0, it.score, it.regions[0] ?? null, business);
       }
-      const { tokens, ...rest } = it;
-      const joined = tokens.join(TOKEN_SEP);
-      // Tokens are kept once, joined, beside the document; a token holding the separator itself
-      // could not be split back, so that (never seen) item keeps its list in the document. An
-      // empty token cannot be told apart from no tokens when it is the only one.
-      const doc = splitsBack(tokens) ? JSON.stringify(rest) : JSON.stringify(it);
-      this.st.putDoc.run(key, JSON.stringify(termsOf(it)), joined, doc);
+      // Tokens are kept once, beside the document (a record from before they were joined brings a list).
+      const { tokens: given, ...rest } = it;
+      const tokens = asJoinedTokens(given);
+      this.st.putDoc.run(key, JSON.stringify(termsOf(it)), tokens, JSON.stringify(rest));
       // Searches ask whether a word occurs (every token AND-ed, never a phrase or a rank), so the
       // index gets each distinct word once: a third fewer postings to write and store.
-      ftsInserts.push({ key, tokens: [...new Set(tokens)].join(TOKEN_SEP), facets: facetWords(it) });
+      ftsInserts.push({ key, tokens: distinctTokens(tokens), facets: facetWords(it) });
     }
     ftsDeletes.sort((a, b) => a - b);
     for (const key of ftsDeletes) this.st.delItemFts.run(key);
@@ -583,24 +584,13 @@ function keyRanges(q: { level?: Level[]; from?: string; to?: string }): KeyRange
   }));
 }
 
-/** A stored item: its document, with the tokens put back from their joined column. */
+/** A stored item: its document, with the tokens put back from their column. */
 function itemOf(row: { tokens: string; doc: string }): ScoredItem {
   const it = JSON.parse(row.doc) as ScoredItem;
-  if (!Array.isArray(it.tokens)) it.tokens = splitTokens(row.tokens);
+  // Older rows: a document that kept its own list (a token held the old separator), or a column joined by it.
+  if (Array.isArray(it.tokens)) it.tokens = asJoinedTokens(it.tokens as string[]);
+  else it.tokens = row.tokens.includes(LEGACY_TOKEN_SEP) ? asJoinedTokens(row.tokens.split(LEGACY_TOKEN_SEP)) : row.tokens;
   return it;
-}
-
-const splitTokens = (joined: string): string[] => (joined === '' ? [] : joined.split(TOKEN_SEP));
-
-/**
- * Whether splitTokens(tokens.join(TOKEN_SEP)) gives the tokens back: no token holds the
- * separator, and the list is not one empty token. Checked without building the split list,
- * which cost about 20 µs per item on the write path (bench figure 3).
- */
-function splitsBack(tokens: readonly string[]): boolean {
-  if (tokens.length === 1 && tokens[0] === '') return false;
-  for (const t of tokens) if (t.includes(TOKEN_SEP)) return false;
-  return true;
 }
 
 /** Whether `table` exists with a column `column`: how an older layout is recognised. */

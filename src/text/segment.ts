@@ -45,37 +45,62 @@ export function userDictionaryLines(opts: SegmenterOptions): string[] {
 
 /** A token is kept when it holds a letter or a digit: whitespace and punctuation carry nothing for search or SimHash. */
 const MEANINGFUL = /[\p{L}\p{N}]/u;
+const WHITESPACE = /\s/u;
+const IS_MEANINGFUL = 1;
+const IS_SPACE = 2;
 
-let letterOrDigit: Uint8Array | undefined;
-/** MEANINGFUL per BMP code unit, from the pattern itself: one table read per character instead of a regex per token. */
+let charClass: Uint8Array | undefined;
+/** MEANINGFUL and WHITESPACE per BMP code unit, from the patterns themselves: one table read per character instead of a regex per token. */
 function bmpTable(): Uint8Array {
-  if (letterOrDigit) return letterOrDigit;
+  if (charClass) return charClass;
   const table = new Uint8Array(0x10000);
-  // Surrogates become spaces: astral characters are left to the pattern (see meaningful).
-  const every = new TextDecoder('utf-16le').decode(new Uint16Array(0x10000).map((_, c) => (c >= 0xd800 && c <= 0xdfff ? 0x20 : c)));
-  for (const m of every.matchAll(new RegExp(MEANINGFUL.source, 'gu'))) table[m.index] = 1;
-  return (letterOrDigit = table);
+  // Surrogates become '_': astral characters are left to the pattern (see classOf); none is whitespace.
+  const every = new TextDecoder('utf-16le').decode(new Uint16Array(0x10000).map((_, c) => (c >= 0xd800 && c <= 0xdfff ? 0x5f : c)));
+  for (const m of every.matchAll(new RegExp(MEANINGFUL.source, 'gu'))) table[m.index] |= IS_MEANINGFUL;
+  for (const m of every.matchAll(new RegExp(WHITESPACE.source, 'gu'))) table[m.index] |= IS_SPACE;
+  return (charClass = table);
 }
 
-function meaningful(t: string, table: Uint8Array): boolean {
+/** IS_MEANINGFUL and IS_SPACE of a token's characters together. */
+function classOf(t: string, table: Uint8Array): number {
+  let c = 0;
   for (let i = 0; i < t.length; i++) {
-    const c = t.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdfff) return MEANINGFUL.test(t);
-    if (table[c]) return true;
+    const u = t.charCodeAt(i);
+    if (u >= 0xd800 && u <= 0xdfff) {
+      if (MEANINGFUL.test(t)) c |= IS_MEANINGFUL;
+      if (WHITESPACE.test(t)) c |= IS_SPACE;
+      return c;
+    }
+    c |= table[u]!;
   }
-  return false;
+  return c;
 }
 
-/** Keeps the meaningful tokens, in place: the array is the binding's fresh result. */
-function clean(tokens: string[]): string[] {
+/**
+ * Keeps the meaningful tokens, in place (the array is the binding's fresh result). A token never
+ * holds whitespace afterwards, so that tokens joined by spaces (tokens.ts) give the list back: jieba
+ * splits at whitespace itself, and the rare token that holds some is split there.
+ */
+export function keepMeaningful(tokens: string[]): string[] {
   const table = bmpTable();
   let k = 0;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
-    if (meaningful(t, table)) tokens[k++] = t;
+    const c = classOf(t, table);
+    if (c === IS_MEANINGFUL) tokens[k++] = t;
+    else if (c === (IS_MEANINGFUL | IS_SPACE)) return cleanSplitting(tokens, k, i, table);
   }
   tokens.length = k;
   return tokens;
+}
+
+/** keepMeaningful() from token `i` on, once a token holding whitespace is met: `k` tokens are kept so far. */
+function cleanSplitting(tokens: string[], k: number, i: number, table: Uint8Array): string[] {
+  const out = tokens.slice(0, k);
+  for (; i < tokens.length; i++) {
+    for (const part of tokens[i]!.split(/\s+/u)) if (classOf(part, table) === IS_MEANINGFUL) out.push(part);
+  }
+  return out;
 }
 
 function nodeRs(lines: string[]): Segmenter {
@@ -83,7 +108,7 @@ function nodeRs(lines: string[]): Segmenter {
   const { dict } = require('@node-rs/jieba/dict') as { dict: Uint8Array };
   const jieba = Jieba.withDict(dict);
   if (lines.length) jieba.loadDict(Buffer.from(lines.join('\n') + '\n', 'utf8'));
-  return { name: 'node-rs', cut: (text) => clean(jieba.cut(text, true)) };
+  return { name: 'node-rs', cut: (text) => keepMeaningful(jieba.cut(text, true)) };
 }
 
 let nodejiebaLoaded = false;
@@ -100,7 +125,7 @@ function nodejieba(lines: string[]): Segmenter {
     nodejiebaLoaded = true;
   }
   for (const l of lines) nj.insertWord(l.split(' ')[0]!);
-  return { name: 'nodejieba', cut: (text) => clean(nj.cut(text, true)) };
+  return { name: 'nodejieba', cut: (text) => keepMeaningful(nj.cut(text, true)) };
 }
 
 export function createSegmenter(opts: SegmenterOptions = {}): Segmenter {

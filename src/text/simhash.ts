@@ -80,23 +80,27 @@ function slotOf(h1: number, h2: number, mask: number): number {
   return (h1 ^ Math.imul(h2, 0x9e3779b1)) & mask;
 }
 
-/** IDF of a token whose hashes are h1, h2 (as simhash computes them). */
-function idfOf(token: string, h1: number, h2: number): number {
+/** IDF of a token whose hashes are h1, h2 (as simhash computes them), or AMBIGUOUS: then look the token up with ambiguousIdf. */
+function hashedIdf(h1: number, h2: number): number {
   const t = (idfTable ??= loadIdfTable());
   let at = slotOf(h1, h2, t.mask);
   for (;;) {
     if (t.used[at] === 0) return UNKNOWN_IDF;
-    if (t.hi[at] === h1 && t.lo[at] === h2) {
-      const v = t.value[at]!;
-      return v === AMBIGUOUS ? t.ambiguous.get(token) ?? UNKNOWN_IDF : v;
-    }
+    if (t.hi[at] === h1 && t.lo[at] === h2) return t.value[at]!;
     at = (at + 1) & t.mask;
   }
 }
 
+function ambiguousIdf(token: string): number {
+  return idfTable!.ambiguous.get(token) ?? UNKNOWN_IDF;
+}
+
+
+
 /** jieba's IDF of a token (shipped with @node-rs/jieba), the table loaded once on first use. */
 export function jiebaIdf(token: string): number {
-  return idfOf(token, tokenHash1(token), tokenHash2(token));
+  const v = hashedIdf(tokenHash1(token), tokenHash2(token));
+  return v === AMBIGUOUS ? ambiguousIdf(token) : v;
 }
 
 /** The first of a token's two 32-bit FNV-1a variants (with a final avalanche, so short tokens spread over all bits). */
@@ -133,8 +137,10 @@ interface Scratch {
   table: Int32Array;
   stamps: Uint32Array;
   stamp: number;
-  /** Distinct tokens in first-seen order (cleared after each call). */
+  /** Distinct tokens in first-seen order (cleared after each call); for a joined list, where each starts and its length. */
   tokens: (string | undefined)[];
+  starts: Int32Array;
+  lens: Int32Array;
   counts: Int32Array;
   hi: Int32Array;
   lo: Int32Array;
@@ -151,6 +157,8 @@ function scratchFor(n: number): Scratch {
     stamps: new Uint32Array(0),
     stamp: 0,
     tokens: [],
+    starts: new Int32Array(0),
+    lens: new Int32Array(0),
     counts: new Int32Array(0),
     hi: new Int32Array(0),
     lo: new Int32Array(0),
@@ -166,6 +174,8 @@ function scratchFor(n: number): Scratch {
     s.stamps = new Uint32Array(size);
   }
   if (s.counts.length < n) {
+    s.starts = new Int32Array(n);
+    s.lens = new Int32Array(n);
     s.counts = new Int32Array(n);
     s.hi = new Int32Array(n);
     s.lo = new Int32Array(n);
@@ -276,11 +286,31 @@ function signBits(s: Scratch, n: number): { hi: number; lo: number } {
  * Each distinct token (figures left out) weighs its count × idf, in first-seen order. Its 64 bits
  * come from two independent 32-bit FNV-1a variants (no BigInt in the hot loop); each bit adds the
  * weight to its sum when set and takes it away when not, and the SimHash bit is set when the sum
- * is positive.
+ * is positive. `tokens` is a list, or the tokens joined by single spaces (a ScoredItem's), which
+ * gives the same hash as the list without a string per token.
  */
-export function simhash(tokens: readonly string[], idf: (token: string) => number = jiebaIdf): string {
+export function simhash(tokens: readonly string[] | string, idf: (token: string) => number = jiebaIdf): string {
+  const joined = typeof tokens === 'string';
+  const { scratch: s, n } = joined ? distinctJoined(tokens) : distinctListed(tokens);
+  const { w, counts, hi: his, lo: los, tokens: seen, starts, lens } = s;
+  const tokenAt = (k: number) => (joined ? tokens.slice(starts[k]!, starts[k]! + lens[k]!) : seen[k]!);
+  if (idf === jiebaIdf) {
+    for (let k = 0; k < n; k++) {
+      const v = hashedIdf(his[k]!, los[k]!);
+      w[k] = counts[k]! * (v === AMBIGUOUS ? ambiguousIdf(tokenAt(k)) : v);
+    }
+  } else for (let k = 0; k < n; k++) w[k] = counts[k]! * idf(tokenAt(k));
+  const { hi, lo } = signBits(s, n);
+  // Drop the token references so the scratch does not keep an item's strings alive.
+  seen.fill(undefined, 0, n);
+  spare = s;
+  return (hi >>> 0).toString(16).padStart(8, '0') + (lo >>> 0).toString(16).padStart(8, '0');
+}
+
+/** The distinct tokens of a list, with their counts and hashes, in the scratch. */
+function distinctListed(tokens: readonly string[]): { scratch: Scratch; n: number } {
   const s = scratchFor(tokens.length);
-  const { table, stamps, stamp, counts, hi: his, lo: los, w, tokens: seen } = s;
+  const { table, stamps, stamp, counts, hi: his, lo: los, tokens: seen } = s;
   const mask = table.length - 1;
   let n = 0;
   for (let i = 0; i < tokens.length; i++) {
@@ -308,13 +338,76 @@ export function simhash(tokens: readonly string[], idf: (token: string) => numbe
       at = (at + 1) & mask;
     }
   }
-  const known = idf === jiebaIdf;
-  for (let k = 0; k < n; k++) w[k] = counts[k]! * (known ? idfOf(seen[k]!, his[k]!, los[k]!) : idf(seen[k]!));
-  const { hi, lo } = signBits(s, n);
-  // Drop the token references so the scratch does not keep an item's strings alive.
-  seen.fill(undefined, 0, n);
-  spare = s;
-  return (hi >>> 0).toString(16).padStart(8, '0') + (lo >>> 0).toString(16).padStart(8, '0');
+  return { scratch: s, n };
+}
+
+/**
+ * distinctListed over tokens joined by spaces, reading each token in place: its hashes are
+ * tokenHash1 and tokenHash2 of the token, computed in the same loop, and two tokens are one when
+ * their characters are.
+ */
+function distinctJoined(joined: string): { scratch: Scratch; n: number } {
+  // A token is at least one character and a space: at most (length + 1) / 2 of them.
+  const s = scratchFor((joined.length + 1) >> 1);
+  const { table, stamps, stamp, counts, hi: his, lo: los, starts, lens } = s;
+  const mask = table.length - 1;
+  let n = 0;
+  const len = joined.length;
+  let i = 0;
+  while (i < len) {
+    if (joined.charCodeAt(i) === SPACE) {
+      i++;
+      continue;
+    }
+    const from = i;
+    let h1 = 0x811c9dc5;
+    let h2 = 0x01000193 ^ 0x5bd1e995;
+    let numeric = true;
+    for (; i < len; i++) {
+      const c = joined.charCodeAt(i);
+      if (c === SPACE) break;
+      h1 = Math.imul(h1 ^ c, 0x01000193);
+      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+      h2 ^= h2 >>> 15;
+      if (numeric && !((c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x2c || c === 0x25)) numeric = false;
+    }
+    if (numeric) continue;
+    h1 ^= h1 >>> 16;
+    h1 = Math.imul(h1, 0x85ebca6b);
+    h1 ^= h1 >>> 13;
+    h2 ^= h2 >>> 16;
+    h2 = Math.imul(h2, 0xc2b2ae35);
+    h2 ^= h2 >>> 16;
+    const tokenLen = i - from;
+    let at = (h1 ^ h2) & mask;
+    for (;;) {
+      if (stamps[at] !== stamp) {
+        stamps[at] = stamp;
+        table[at] = n + 1;
+        starts[n] = from;
+        lens[n] = tokenLen;
+        counts[n] = 1;
+        his[n] = h1;
+        los[n] = h2;
+        n++;
+        break;
+      }
+      const k = table[at]! - 1;
+      if (his[k] === h1 && los[k] === h2 && lens[k] === tokenLen && sameChars(joined, starts[k]!, from, tokenLen)) {
+        counts[k]!++;
+        break;
+      }
+      at = (at + 1) & mask;
+    }
+  }
+  return { scratch: s, n };
+}
+
+const SPACE = 0x20;
+
+function sameChars(text: string, a: number, b: number, n: number): boolean {
+  for (let j = 0; j < n; j++) if (text.charCodeAt(a + j) !== text.charCodeAt(b + j)) return false;
+  return true;
 }
 
 export function popcount32(x: number): number {

@@ -10,7 +10,7 @@ function complaint(n: number, business: string, day: number, over: Partial<Score
   const at = new Date(T0 + day * DAY).toISOString();
   return {
     id: `i-${n}`, sourceId: 'hotline-12315', kind: 'complaint', title: `投诉：${business}`, body: '吃了以后拉肚子',
-    publishedAt: at, fetchedAt: at, fields: { 被投诉主体: business }, text: '', tokens: [], simhash: '0000000000000000',
+    publishedAt: at, fetchedAt: at, fields: { 被投诉主体: business }, text: '', tokens: '', simhash: '0000000000000000',
     regions: ['360102'], category: '餐饮服务', score: 5, level: '蓝', risk: true, hits: [], explanation: [], processedAt: at,
     ...over,
   };

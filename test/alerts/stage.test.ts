@@ -71,6 +71,20 @@ describe('alert stage', () => {
     expect(again.itemIds.sort()).toEqual(['c1', 'n1', 'n2']);
   });
 
+  it('takes scored records published before tokens were joined (a list) as the same reports', async () => {
+    const stage = new AlertStage({ store, queue, minLevel: '黄', routes: null, catchAll: [], log, now: () => now });
+    await stage.init();
+    const items = [
+      raw('n1', { title: '于都县一小学32名学生午餐后呕吐腹痛', body: story }),
+      raw('n2', { sourceId: 'repost-site', title: '【转】于都县一小学30余名学生午餐后呕吐腹痛', body: story.replace('32名', '30余名') }),
+    ].map(process);
+    const listed = items.map((i) => ({ ...i, tokens: i.tokens.split(' ') as unknown as string }));
+    await stage.handle(listed);
+    const page = await store.searchAlerts({ limit: 10, offset: 0 });
+    expect(page.items.map((a) => a.itemIds.sort())).toEqual([['n1', 'n2']]);
+    expect((await store.getItem('n2'))!.tokens).toBe(items[1]!.tokens);
+  });
+
   it('corroboration lifts a yellow incident to orange and says why', async () => {
     const stage = new AlertStage({ store, queue, minLevel: '黄', routes: null, catchAll: [], log, now: () => now });
     const body = '于都县长征大道一家快餐店被发现后厨使用过期的冷冻鸡腿，执法人员现场查扣过期食材20公斤。';

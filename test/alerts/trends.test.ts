@@ -46,7 +46,7 @@ function item(at: number, over: Partial<ScoredItem> & { term?: string; business?
     fetchedAt: new Date(at).toISOString(),
     fields: business ? { 被投诉主体: business } : {},
     text,
-    tokens: ['测试', '条目', term],
+    tokens: `测试 条目 ${term}`,
     simhash: '0000000000000000',
     regions: ['360102'],
     category: '餐饮服务',

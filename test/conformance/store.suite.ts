@@ -4,6 +4,7 @@ import type { Alert, ScoredItem } from '../../src/core/types.ts';
 import { AlertQuery, ItemQuery } from '../../src/core/query.ts';
 import { ConflictError, NotFoundError, TransitionError } from '../../src/core/errors.ts';
 import { createSegmenter } from '../../src/text/segment.ts';
+import { joinTokens } from '../../src/text/tokens.ts';
 
 const seg = createSegmenter();
 export const tokenize = (t: string) => seg.cut(t);
@@ -19,7 +20,7 @@ export function item(over: Partial<ScoredItem> & { id: string; title: string; bo
     fetchedAt: '2026-11-28T02:05:00.000Z',
     fields: {},
     text,
-    tokens: tokenize(text),
+    tokens: joinTokens(tokenize(text)),
     simhash: '0000000000000000',
     regions: [],
     category: null,

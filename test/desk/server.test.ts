@@ -329,6 +329,10 @@ describe('items', () => {
     const r = await get('/api/v1/items/i-canteen-news');
     expect(r.statusCode).toBe(200);
     expect(r.json()).toMatchObject({ id: 'i-canteen-news', sourceId: 'jxnews', level: '红' });
+    // The pipeline carries tokens joined; the API gives them as the list it always has.
+    expect(r.json().tokens).toEqual(['南昌市', '东湖区', '小学', '食堂', '学生', '呕吐']);
+    expect((await get('/api/v1/items?source=jxnews')).json().items[0].tokens).toEqual(['南昌市', '东湖区', '小学', '食堂', '学生', '呕吐']);
+    expect((await get('/api/v1/alerts/a-canteen')).json().items.find((i: { id: string }) => i.id === 'i-canteen-news').tokens).toEqual(['南昌市', '东湖区', '小学', '食堂', '学生', '呕吐']);
     const missing = await get('/api/v1/items/i-nope');
     expect(missing.statusCode).toBe(404);
     expect(missing.json()).toEqual({ error: 'item not found', id: 'i-nope' });

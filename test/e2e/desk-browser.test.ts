@@ -16,6 +16,7 @@ import { scoreTextWith } from '../../src/desk/rules.ts';
 import { writeLastBacktest } from '../../src/desk/backtest-file.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { browserAvailable, launch, screenshotPath } from './browser.ts';
+import { joinTokens } from '../../src/text/tokens.ts';
 
 /*
  * The duty desk in headless Chromium, over a real SQLite store seeded through the store API:
@@ -53,7 +54,7 @@ describe.skipIf(!run)('duty desk in Chromium', () => {
       fetchedAt: at,
       fields: o.business ? { 被投诉主体: o.business } : {},
       text,
-      tokens: segmenter.cut(text),
+      tokens: joinTokens(segmenter.cut(text)),
       simhash: '0000000000000000',
       regions: [o.region],
       category: o.category,

@@ -4,6 +4,7 @@ import { offlineProcessor } from '../../src/cli/toolkit.ts';
 import type { Processor } from '../../src/pipeline/process.ts';
 import type { RawItem } from '../../src/core/types.ts';
 import { alertFor } from '../../src/alerts/raise.ts';
+import { tokenCount } from '../../src/text/tokens.ts';
 
 const raw = (over: Partial<RawItem>): RawItem => ({
   id: 'i1',
@@ -26,7 +27,8 @@ describe('process stage', () => {
   it('normalises, segments, finds regions, scores and hashes one item', () => {
     const s = process(raw({ title: '投诉：于都县某小吃店', body: '在这家店吃了米粉后全家三口上吐下泻，去医院打了吊针，怀疑食材变质。' }));
     expect(s.text.startsWith('投诉:于都县某小吃店\n') || s.text.startsWith('投诉：于都县某小吃店\n')).toBe(true);
-    expect(s.tokens.length).toBeGreaterThan(10);
+    expect(tokenCount(s.tokens)).toBeGreaterThan(10);
+    expect(s.tokens.split(' ')).toContain('米粉');
     expect(s.simhash).toMatch(/^[0-9a-f]{16}$/);
     expect(s.regions[0]).toBe('360731');
     expect(s.risk).toBe(true);

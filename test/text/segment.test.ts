@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { createSegmenter, userDictionaryLines, SEGMENTER_BACKENDS } from '../../src/text/segment.ts';
+import { createSegmenter, keepMeaningful, userDictionaryLines, SEGMENTER_BACKENDS } from '../../src/text/segment.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 describe('segmenter', () => {
@@ -58,10 +58,18 @@ describe('segmenter', () => {
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 30 }), (parts) => {
         const text = parts.join('');
-        expect(seg.cut(text)).toEqual(raw.cut(text, true).filter((t) => /[\p{L}\p{N}]/u.test(t)));
+        const tokens = seg.cut(text);
+        expect(tokens).toEqual(raw.cut(text, true).filter((t) => /[\p{L}\p{N}]/u.test(t)));
+        for (const t of tokens) expect(t).not.toMatch(/\s/u);
       }),
       { numRuns: 1500 },
     );
+  });
+
+  it('splits a token that holds whitespace, so that tokens joined by spaces give the list back', () => {
+    // jieba never returns one (it splits at whitespace itself); the guarantee must not rest on that.
+    expect(keepMeaningful(['食堂', 'iPhone\u00a015', '，', '呕吐', 'a \u3000b', '\u3000', '𠮷 吃'])).toEqual(['食堂', 'iPhone', '15', '呕吐', 'a', 'b', '𠮷', '吃']);
+    expect(keepMeaningful(['食堂', '，', '呕吐'])).toEqual(['食堂', '呕吐']);
   });
 
   it('refuses an unknown backend by name', () => {

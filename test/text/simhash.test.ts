@@ -92,6 +92,27 @@ describe('simhash', () => {
     );
   });
 
+  it('reads tokens joined by spaces as the list they join, without a string per token', () => {
+    // A ScoredItem's tokens: none empty, none holding a space (the segmenter drops whitespace).
+    const token = fc.oneof(
+      fc.constantFrom('食堂', '呕吐', '的', '学生', '32', '3.5%', '1,000', '.', '𠮷', 'ICU', '30余名', '过期', '1.2万'),
+      fc.string({ minLength: 1, maxLength: 4 }).filter((t) => !t.includes(' ')),
+    );
+    const idf = fc.oneof(fc.constant(jiebaIdf), fc.constant(() => 1), fc.func(fc.constantFrom(1e16, 1, 3, 0.1, 1 / 3, 2 ** -30)));
+    fc.assert(
+      fc.property(fc.array(token, { maxLength: 400 }), idf, (tokens, w) => {
+        expect(simhash(tokens.join(' '), w)).toBe(referenceSimhash(tokens, w));
+      }),
+      { numRuns: 1000 },
+    );
+    // Runs of spaces, and spaces at either end, separate like one.
+    expect(simhash('  食堂 呕吐   学生 32 食堂 ')).toBe(referenceSimhash(['食堂', '呕吐', '学生', '32', '食堂']));
+    expect(simhash('')).toBe(referenceSimhash([]));
+    // And on segmented news text, where tokens repeat.
+    const twice = seg.cut(original.repeat(3));
+    expect(simhash(twice.join(' '))).toBe(sh(original.repeat(3)));
+  });
+
   it('keeps the first implementation\'s rounding where large weights cancel and a small one is lost', () => {
     // 1e16 + 1 rounds back to 1e16, so in SimHash's order +1e16 +1 −1e16 sums to 0: that bit is
     // clear, whatever order would give ±1. Thirty tokens of weight 0 make the item long.

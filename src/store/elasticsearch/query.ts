@@ -4,6 +4,7 @@ import { levelRank } from '../../core/types.ts';
 import type { AlertQuery, ItemQuery } from '../../core/query.ts';
 import type { AggField, AggregateQuery } from '../store.ts';
 import { businessOf, regionFilterPrefix, regionPrefixes, termsOf } from '../shared.ts';
+import { asJoinedTokens } from '../../text/tokens.ts';
 
 export type Tokenize = (text: string) => string[];
 
@@ -24,7 +25,7 @@ export function itemSource(it: ScoredItem) {
     terms: termsOf(it),
     business: businessOf(it),
     published_at: new Date(it.publishedAt).toISOString(),
-    tokens: it.tokens.join(' '),
+    tokens: asJoinedTokens(it.tokens),
     title: it.title,
     text: it.text,
     doc: it,

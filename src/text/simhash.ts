@@ -95,8 +95,6 @@ function ambiguousIdf(token: string): number {
   return idfTable!.ambiguous.get(token) ?? UNKNOWN_IDF;
 }
 
-
-
 /** jieba's IDF of a token (shipped with @node-rs/jieba), the table loaded once on first use. */
 export function jiebaIdf(token: string): number {
   const v = hashedIdf(tokenHash1(token), tokenHash2(token));
@@ -105,25 +103,34 @@ export function jiebaIdf(token: string): number {
 
 /** The first of a token's two 32-bit FNV-1a variants (with a final avalanche, so short tokens spread over all bits). */
 function tokenHash1(t: string): number {
-  let h1 = 0x811c9dc5;
-  for (let j = 0; j < t.length; j++) h1 = Math.imul(h1 ^ t.charCodeAt(j), 0x01000193);
-  h1 ^= h1 >>> 16;
-  h1 = Math.imul(h1, 0x85ebca6b);
-  h1 ^= h1 >>> 13;
-  return h1;
+  let h1 = H1_SEED;
+  for (let j = 0; j < t.length; j++) h1 = step1(h1, t.charCodeAt(j));
+  return final1(h1);
+}
+
+const H1_SEED = 0x811c9dc5;
+const H2_SEED = 0x01000193 ^ 0x5bd1e995;
+const step1 = (h: number, c: number): number => Math.imul(h ^ c, 0x01000193);
+function step2(h: number, c: number): number {
+  h = Math.imul(h ^ c, 0x5bd1e995);
+  return h ^ (h >>> 15);
+}
+function final1(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  return h ^ (h >>> 13);
+}
+function final2(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
 }
 
 /** The second variant. */
 function tokenHash2(t: string): number {
-  let h2 = 0x01000193 ^ 0x5bd1e995;
-  for (let j = 0; j < t.length; j++) {
-    h2 = Math.imul(h2 ^ t.charCodeAt(j), 0x5bd1e995);
-    h2 ^= h2 >>> 15;
-  }
-  h2 ^= h2 >>> 16;
-  h2 = Math.imul(h2, 0xc2b2ae35);
-  h2 ^= h2 >>> 16;
-  return h2;
+  let h2 = H2_SEED;
+  for (let j = 0; j < t.length; j++) h2 = step2(h2, t.charCodeAt(j));
+  return final2(h2);
 }
 
 /*
@@ -137,8 +144,7 @@ interface Scratch {
   table: Int32Array;
   stamps: Uint32Array;
   stamp: number;
-  /** Distinct tokens in first-seen order (cleared after each call); for a joined list, where each starts and its length. */
-  tokens: (string | undefined)[];
+  /** Where each distinct token starts in the joined list, and its length, in first-seen order. */
   starts: Int32Array;
   lens: Int32Array;
   counts: Int32Array;
@@ -156,7 +162,6 @@ function scratchFor(n: number): Scratch {
     table: new Int32Array(0),
     stamps: new Uint32Array(0),
     stamp: 0,
-    tokens: [],
     starts: new Int32Array(0),
     lens: new Int32Array(0),
     counts: new Int32Array(0),
@@ -189,14 +194,9 @@ function scratchFor(n: number): Scratch {
   return s;
 }
 
-/** Figures (digits, '.', ',', '%' only) are what reposts edit most (32名 → 30余名) and say least about which story it is. */
-function isNumeric(t: string): boolean {
-  if (!t) return false;
-  for (let i = 0; i < t.length; i++) {
-    const c = t.charCodeAt(i);
-    if (!((c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x2c || c === 0x25)) return false;
-  }
-  return true;
+/** A character of a figure: digits, '.', ',' and '%'. */
+function isFigureChar(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x2c || c === 0x25;
 }
 
 /** SimHash's sum for bit `b` (0–31 the first hash, 32–63 the second), one distinct token after another. */
@@ -286,14 +286,13 @@ function signBits(s: Scratch, n: number): { hi: number; lo: number } {
  * Each distinct token (figures left out) weighs its count × idf, in first-seen order. Its 64 bits
  * come from two independent 32-bit FNV-1a variants (no BigInt in the hot loop); each bit adds the
  * weight to its sum when set and takes it away when not, and the SimHash bit is set when the sum
- * is positive. `tokens` is a list, or the tokens joined by single spaces (a ScoredItem's), which
- * gives the same hash as the list without a string per token.
+ * is positive. `tokens` are joined by spaces, as a ScoredItem carries them (src/text/tokens.ts):
+ * each is read in place, without a string per token.
  */
-export function simhash(tokens: readonly string[] | string, idf: (token: string) => number = jiebaIdf): string {
-  const joined = typeof tokens === 'string';
-  const { scratch: s, n } = joined ? distinctJoined(tokens) : distinctListed(tokens);
-  const { w, counts, hi: his, lo: los, tokens: seen, starts, lens } = s;
-  const tokenAt = (k: number) => (joined ? tokens.slice(starts[k]!, starts[k]! + lens[k]!) : seen[k]!);
+export function simhash(tokens: string, idf: (token: string) => number = jiebaIdf): string {
+  const { scratch: s, n } = distinct(tokens);
+  const { w, counts, hi: his, lo: los, starts, lens } = s;
+  const tokenAt = (k: number) => tokens.slice(starts[k]!, starts[k]! + lens[k]!);
   if (idf === jiebaIdf) {
     for (let k = 0; k < n; k++) {
       const v = hashedIdf(his[k]!, los[k]!);
@@ -301,52 +300,16 @@ export function simhash(tokens: readonly string[] | string, idf: (token: string)
     }
   } else for (let k = 0; k < n; k++) w[k] = counts[k]! * idf(tokenAt(k));
   const { hi, lo } = signBits(s, n);
-  // Drop the token references so the scratch does not keep an item's strings alive.
-  seen.fill(undefined, 0, n);
   spare = s;
   return (hi >>> 0).toString(16).padStart(8, '0') + (lo >>> 0).toString(16).padStart(8, '0');
 }
 
-/** The distinct tokens of a list, with their counts and hashes, in the scratch. */
-function distinctListed(tokens: readonly string[]): { scratch: Scratch; n: number } {
-  const s = scratchFor(tokens.length);
-  const { table, stamps, stamp, counts, hi: his, lo: los, tokens: seen } = s;
-  const mask = table.length - 1;
-  let n = 0;
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i]!;
-    if (isNumeric(t)) continue;
-    const h1 = tokenHash1(t);
-    const h2 = tokenHash2(t);
-    let at = (h1 ^ h2) & mask;
-    for (;;) {
-      if (stamps[at] !== stamp) {
-        stamps[at] = stamp;
-        table[at] = n + 1;
-        seen[n] = t;
-        counts[n] = 1;
-        his[n] = h1;
-        los[n] = h2;
-        n++;
-        break;
-      }
-      const k = table[at]! - 1;
-      if (his[k] === h1 && los[k] === h2 && seen[k] === t) {
-        counts[k]!++;
-        break;
-      }
-      at = (at + 1) & mask;
-    }
-  }
-  return { scratch: s, n };
-}
-
 /**
- * distinctListed over tokens joined by spaces, reading each token in place: its hashes are
- * tokenHash1 and tokenHash2 of the token, computed in the same loop, and two tokens are one when
+ * The distinct tokens of a joined list, in the scratch: where each starts, its length and count,
+ * and its hashes (tokenHash1 and tokenHash2, computed while reading it). Two tokens are one when
  * their characters are.
  */
-function distinctJoined(joined: string): { scratch: Scratch; n: number } {
+function distinct(joined: string): { scratch: Scratch; n: number } {
   // A token is at least one character and a space: at most (length + 1) / 2 of them.
   const s = scratchFor((joined.length + 1) >> 1);
   const { table, stamps, stamp, counts, hi: his, lo: los, starts, lens } = s;
@@ -360,24 +323,20 @@ function distinctJoined(joined: string): { scratch: Scratch; n: number } {
       continue;
     }
     const from = i;
-    let h1 = 0x811c9dc5;
-    let h2 = 0x01000193 ^ 0x5bd1e995;
+    let h1 = H1_SEED;
+    let h2 = H2_SEED;
     let numeric = true;
     for (; i < len; i++) {
       const c = joined.charCodeAt(i);
       if (c === SPACE) break;
-      h1 = Math.imul(h1 ^ c, 0x01000193);
-      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-      h2 ^= h2 >>> 15;
-      if (numeric && !((c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x2c || c === 0x25)) numeric = false;
+      h1 = step1(h1, c);
+      h2 = step2(h2, c);
+      if (numeric && !isFigureChar(c)) numeric = false;
     }
+    // Figures are what reposts edit most (32名 → 30余名) and say least about which story it is.
     if (numeric) continue;
-    h1 ^= h1 >>> 16;
-    h1 = Math.imul(h1, 0x85ebca6b);
-    h1 ^= h1 >>> 13;
-    h2 ^= h2 >>> 16;
-    h2 = Math.imul(h2, 0xc2b2ae35);
-    h2 ^= h2 >>> 16;
+    h1 = final1(h1);
+    h2 = final2(h2);
     const tokenLen = i - from;
     let at = (h1 ^ h2) & mask;
     for (;;) {

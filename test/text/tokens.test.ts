@@ -23,6 +23,21 @@ describe('joined tokens', () => {
   it('keep each distinct token once, in first-seen order, for the full-text index', () => {
     expect(distinctTokens('食堂 学生 食堂 呕吐 学生')).toBe('食堂 学生 呕吐');
     expect(distinctTokens('')).toBe('');
+    expect(distinctTokens('  食堂  呕吐 ')).toBe('食堂 呕吐');
+    const reference = (joined: string) => [...new Set(joined.split(' ').filter(Boolean))].join(' ');
+    // Few distinct tokens so that they repeat; lone surrogates must come back as they were.
+    const piece = fc.oneof(token, fc.constantFrom('\ud800', 'a\udc00', '食'), fc.constantFrom(' ', '  '));
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 300 }), (parts) => {
+        const joined = parts.join(' ');
+        expect(distinctTokens(joined)).toBe(reference(joined));
+      }),
+      { numRuns: 500 },
+    );
+    // Longer than the first buffer, and than one chunk of the string it is built from.
+    const long = Array.from({ length: 6000 }, (_, i) => `词${i % 4000}`).join(' ');
+    expect(distinctTokens(long)).toBe(reference(long));
+    expect(distinctTokens('食堂 学生')).toBe('食堂 学生');
   });
 
   it('join the list an older record carries, splitting a token at whitespace', () => {

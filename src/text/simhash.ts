@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { TokenSpans, tokenHash1, tokenHash2 } from './token-spans.ts';
 
 /**
  * 64-bit SimHash (Charikar; Manku et al. 2007) over segmented tokens, weighted by TF-IDF so
@@ -101,55 +102,14 @@ export function jiebaIdf(token: string): number {
   return v === AMBIGUOUS ? ambiguousIdf(token) : v;
 }
 
-/** The first of a token's two 32-bit FNV-1a variants (with a final avalanche, so short tokens spread over all bits). */
-function tokenHash1(t: string): number {
-  let h1 = H1_SEED;
-  for (let j = 0; j < t.length; j++) h1 = step1(h1, t.charCodeAt(j));
-  return final1(h1);
-}
-
-const H1_SEED = 0x811c9dc5;
-const H2_SEED = 0x01000193 ^ 0x5bd1e995;
-const step1 = (h: number, c: number): number => Math.imul(h ^ c, 0x01000193);
-function step2(h: number, c: number): number {
-  h = Math.imul(h ^ c, 0x5bd1e995);
-  return h ^ (h >>> 15);
-}
-function final1(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  return h ^ (h >>> 13);
-}
-function final2(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0xc2b2ae35);
-  return h ^ (h >>> 16);
-}
-
-/** The second variant. */
-function tokenHash2(t: string): number {
-  let h2 = H2_SEED;
-  for (let j = 0; j < t.length; j++) h2 = step2(h2, t.charCodeAt(j));
-  return final2(h2);
-}
 
 /*
- * Per-call scratch, reused so that hashing an item allocates (almost) nothing: an open-addressing
- * table from token to its slot in first-seen order, keyed by the token's own 64-bit hash, and the
- * 64 weight accumulators. Taken while in use, so an idf callback that itself calls simhash gets a
- * fresh one.
+ * Per-call scratch, reused so that hashing an item allocates (almost) nothing: the distinct tokens
+ * and the weight accumulators. Taken while in use, so an idf callback that itself calls simhash
+ * gets a fresh one.
  */
 interface Scratch {
-  /** Open-addressing table: slot + 1 of the token there, valid when its stamp is the call's. */
-  table: Int32Array;
-  stamps: Uint32Array;
-  stamp: number;
-  /** Where each distinct token starts in the joined list, and its length, in first-seen order. */
-  starts: Int32Array;
-  lens: Int32Array;
-  counts: Int32Array;
-  hi: Int32Array;
-  lo: Int32Array;
+  spans: TokenSpans;
   /** Weight of each distinct token. */
   w: Float64Array;
   /** 16 four-bit slices of the hash × 16 values: the weight summed per slice value. */
@@ -157,51 +117,9 @@ interface Scratch {
 }
 let spare: Scratch | null = null;
 
-function scratchFor(n: number): Scratch {
-  const s: Scratch = spare ?? {
-    table: new Int32Array(0),
-    stamps: new Uint32Array(0),
-    stamp: 0,
-    starts: new Int32Array(0),
-    lens: new Int32Array(0),
-    counts: new Int32Array(0),
-    hi: new Int32Array(0),
-    lo: new Int32Array(0),
-    w: new Float64Array(0),
-    buckets: new Float64Array(256),
-  };
-  spare = null;
-  // A table at most half full keeps probe runs short.
-  let size = s.table.length || 256;
-  while (size < 2 * n) size *= 2;
-  if (size !== s.table.length) {
-    s.table = new Int32Array(size);
-    s.stamps = new Uint32Array(size);
-  }
-  if (s.counts.length < n) {
-    s.starts = new Int32Array(n);
-    s.lens = new Int32Array(n);
-    s.counts = new Int32Array(n);
-    s.hi = new Int32Array(n);
-    s.lo = new Int32Array(n);
-    s.w = new Float64Array(n);
-  }
-  s.stamp = (s.stamp + 1) >>> 0;
-  if (s.stamp === 0) {
-    s.stamps.fill(0);
-    s.stamp = 1;
-  }
-  return s;
-}
-
-/** A character of a figure: digits, '.', ',' and '%'. */
-function isFigureChar(c: number): boolean {
-  return (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x2c || c === 0x25;
-}
-
 /** SimHash's sum for bit `b` (0–31 the first hash, 32–63 the second), one distinct token after another. */
 function exactSum(s: Scratch, n: number, b: number): number {
-  const words = b < 32 ? s.hi : s.lo;
+  const words = b < 32 ? s.spans.h1 : s.spans.h2;
   const shift = b & 31;
   const w = s.w;
   let v = 0;
@@ -223,7 +141,8 @@ const BUCKET_MIN_TOKENS = 24;
  * cancel) are added in SimHash's order.
  */
 function signBits(s: Scratch, n: number): { hi: number; lo: number } {
-  const { w, hi: his, lo: los, buckets } = s;
+  const { w, buckets } = s;
+  const { h1: his, h2: los } = s.spans;
   let absSum = 0;
   for (let k = 0; k < n; k++) absSum += Math.abs(w[k]!);
   let hi = 0;
@@ -290,83 +209,22 @@ function signBits(s: Scratch, n: number): { hi: number; lo: number } {
  * each is read in place, without a string per token.
  */
 export function simhash(tokens: string, idf: (token: string) => number = jiebaIdf): string {
-  const { scratch: s, n } = distinct(tokens);
-  const { w, counts, hi: his, lo: los, starts, lens } = s;
-  const tokenAt = (k: number) => tokens.slice(starts[k]!, starts[k]! + lens[k]!);
+  const s = spare ?? { spans: new TokenSpans(), w: new Float64Array(0), buckets: new Float64Array(256) };
+  spare = null;
+  const { spans } = s;
+  const n = spans.read(tokens, true);
+  if (s.w.length < n) s.w = new Float64Array(Math.max(n, 2 * s.w.length));
+  const { w } = s;
+  const { counts, h1, h2 } = spans;
   if (idf === jiebaIdf) {
     for (let k = 0; k < n; k++) {
-      const v = hashedIdf(his[k]!, los[k]!);
-      w[k] = counts[k]! * (v === AMBIGUOUS ? ambiguousIdf(tokenAt(k)) : v);
+      const v = hashedIdf(h1[k]!, h2[k]!);
+      w[k] = counts[k]! * (v === AMBIGUOUS ? ambiguousIdf(spans.token(tokens, k)) : v);
     }
-  } else for (let k = 0; k < n; k++) w[k] = counts[k]! * idf(tokenAt(k));
+  } else for (let k = 0; k < n; k++) w[k] = counts[k]! * idf(spans.token(tokens, k));
   const { hi, lo } = signBits(s, n);
   spare = s;
   return (hi >>> 0).toString(16).padStart(8, '0') + (lo >>> 0).toString(16).padStart(8, '0');
-}
-
-/**
- * The distinct tokens of a joined list, in the scratch: where each starts, its length and count,
- * and its hashes (tokenHash1 and tokenHash2, computed while reading it). Two tokens are one when
- * their characters are.
- */
-function distinct(joined: string): { scratch: Scratch; n: number } {
-  // A token is at least one character and a space: at most (length + 1) / 2 of them.
-  const s = scratchFor((joined.length + 1) >> 1);
-  const { table, stamps, stamp, counts, hi: his, lo: los, starts, lens } = s;
-  const mask = table.length - 1;
-  let n = 0;
-  const len = joined.length;
-  let i = 0;
-  while (i < len) {
-    if (joined.charCodeAt(i) === SPACE) {
-      i++;
-      continue;
-    }
-    const from = i;
-    let h1 = H1_SEED;
-    let h2 = H2_SEED;
-    let numeric = true;
-    for (; i < len; i++) {
-      const c = joined.charCodeAt(i);
-      if (c === SPACE) break;
-      h1 = step1(h1, c);
-      h2 = step2(h2, c);
-      if (numeric && !isFigureChar(c)) numeric = false;
-    }
-    // Figures are what reposts edit most (32名 → 30余名) and say least about which story it is.
-    if (numeric) continue;
-    h1 = final1(h1);
-    h2 = final2(h2);
-    const tokenLen = i - from;
-    let at = (h1 ^ h2) & mask;
-    for (;;) {
-      if (stamps[at] !== stamp) {
-        stamps[at] = stamp;
-        table[at] = n + 1;
-        starts[n] = from;
-        lens[n] = tokenLen;
-        counts[n] = 1;
-        his[n] = h1;
-        los[n] = h2;
-        n++;
-        break;
-      }
-      const k = table[at]! - 1;
-      if (his[k] === h1 && los[k] === h2 && lens[k] === tokenLen && sameChars(joined, starts[k]!, from, tokenLen)) {
-        counts[k]!++;
-        break;
-      }
-      at = (at + 1) & mask;
-    }
-  }
-  return { scratch: s, n };
-}
-
-const SPACE = 0x20;
-
-function sameChars(text: string, a: number, b: number, n: number): boolean {
-  for (let j = 0; j < n; j++) if (text.charCodeAt(a + j) !== text.charCodeAt(b + j)) return false;
-  return true;
 }
 
 export function popcount32(x: number): number {

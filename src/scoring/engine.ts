@@ -682,7 +682,7 @@ class CompiledEngine implements RuleEngine {
     for (let j = 0; j < pairs; j++) from[pairGroup[j]! + 1]++;
     for (let gi = 0; gi < nGroups; gi++) from[gi + 1] += from[gi]!;
     const fill = rule.counts;
-    fill.set(from.subarray(0, nGroups));
+    for (let gi = 0; gi < nGroups; gi++) fill[gi] = from[gi]!;
     for (let j = 0; j < pairs; j++) weights[fill[pairGroup[j]!]!++] = pairWeight[j]!;
     let sum = 0;
     for (let gi = 0; gi < nGroups; gi++) {

@@ -13,7 +13,7 @@ import { DEFAULT_ESCALATION, type Routes } from '../config/routes.ts';
 import { silencedBy, type Silence } from './silences.ts';
 import { describe as describeSilence } from './silences-store.ts';
 import { officeOfPrimary } from '../notify/channels.ts';
-import { asJoinedTokens } from '../text/tokens.ts';
+import { withJoinedTokens } from '../text/tokens.ts';
 
 /** History action of an alert that was not pushed because a silence muted it. */
 export const SILENCED_ACTION = 'silenced';
@@ -133,7 +133,9 @@ export class AlertStage {
 
   /** One bus batch of scored items. Idempotent: a replayed batch changes nothing. */
   async handle(batch: ScoredItem[]): Promise<Alert[]> {
-    const items = batch.map(fromBus);
+    // A record published before tokens were joined (an older process role, a record still on the
+    // bus across an upgrade) carries a list.
+    const items = batch.map(withJoinedTokens);
     const now = this.now();
     await this.d.store.upsertItems(items);
     const touched = new Map<string, Alert>();
@@ -379,8 +381,3 @@ function repeatComplaintAlert(signal: RepeatComplaintSignal, item: ScoredItem, e
 }
 
 export { ESCALATE_ACTION };
-
-/** A scored record as the stage works with it: one published before tokens were joined (an older process role, a record still on the bus across an upgrade) carries a list. */
-function fromBus(item: ScoredItem): ScoredItem {
-  return typeof item.tokens === 'string' ? item : { ...item, tokens: asJoinedTokens(item.tokens as readonly string[]) };
-}

@@ -11,7 +11,7 @@ import { mergeDetection } from './shared.ts';
 import { esNames, ensureIndices, type EsNames } from './elasticsearch/mappings.ts';
 import { aggregateSearch, alertSearch, alertSource, itemSearch, itemSource, type SearchBody, type Tokenize } from './elasticsearch/query.ts';
 import { BulkWriteError, bulkWrite, describeDrop, isTransient, writeDeadLetters, type BulkDrop, type BulkOp } from './elasticsearch/bulk.ts';
-import { asJoinedTokens } from '../text/tokens.ts';
+import { withJoinedTokens } from '../text/tokens.ts';
 
 export { esNames, ITEM_MAPPINGS, ALERT_MAPPINGS, itemsPolicy } from './elasticsearch/mappings.ts';
 export { BulkWriteError } from './elasticsearch/bulk.ts';
@@ -180,7 +180,7 @@ export class ElasticsearchStore implements Store {
       const res = await call('reading items', () =>
         this.client.search<Stored<ScoredItem>>({ index: this.names.items, query: { ids: { values: chunk } }, size: chunk.length, _source: ['doc'] }),
       );
-      for (const h of res.hits.hits) if (h._source) found.set(h._id!, itemDoc(h._source.doc));
+      for (const h of res.hits.hits) if (h._source) found.set(h._id!, withJoinedTokens(h._source.doc));
     }
     return ids.flatMap((id) => (found.has(id) ? [found.get(id)!] : []));
   }
@@ -196,7 +196,8 @@ export class ElasticsearchStore implements Store {
   async searchItems(q: ItemQuery): Promise<Page<ScoredItem>> {
     await this.ready();
     const page = await this.page<ScoredItem>(this.names.items, itemSearch(q, this.tokenize));
-    return { ...page, items: page.items.map(itemDoc) };
+    // A document written before tokens were joined carries a list.
+    return { ...page, items: page.items.map(withJoinedTokens) };
   }
 
   async searchAlerts(q: AlertQuery): Promise<Page<Alert>> {
@@ -402,9 +403,4 @@ function esError(what: string, e: unknown, retriable?: boolean): Error {
   }
   if (e instanceof Error) return new SentinelError(`elasticsearch ${what}: ${e.message}`, { retriable: retriable ?? false, cause: e });
   return new SentinelError(`elasticsearch ${what}: ${String(e)}`, { retriable: retriable ?? false });
-}
-
-/** A stored item document; one written before tokens were joined carries a list. */
-function itemDoc(doc: ScoredItem): ScoredItem {
-  return Array.isArray(doc.tokens) ? { ...doc, tokens: asJoinedTokens(doc.tokens as string[]) } : doc;
 }

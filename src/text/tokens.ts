@@ -4,9 +4,9 @@ import { TokenSpans } from './token-spans.ts';
  * A text's tokens as a ScoredItem carries them: one string, the tokens joined by single spaces.
  * The segmenter's tokens never hold whitespace (segment.ts splits them there), so the joined form
  * gives the list back exactly. One string instead of hundreds per item: the process stage's
- * young-generation collections copied every token of a batch until it was published (about a
- * fifth of the stage's time), and a list of strings cost several times more to encode as JSON on
- * the bus and to parse back than one string. The store indexes the joined form as it is (FTS5's
+ * young-generation collections copied every token of a batch until it was published (with one
+ * string they took about a quarter less time), and a list of strings cost more to encode as JSON
+ * on the bus and to parse back than one string (encoding about a third less). The store indexes the joined form as it is (FTS5's
  * and Elasticsearch's tokenizers split on spaces).
  */
 export type JoinedTokens = string;
@@ -42,6 +42,11 @@ export function tokenCount(joined: JoinedTokens): number {
  */
 export function asJoinedTokens(tokens: JoinedTokens | readonly string[]): JoinedTokens {
   return typeof tokens === 'string' ? tokens : tokens.flatMap((t) => splitTokens(t.replace(/\s+/g, ' '))).join(' ');
+}
+
+/** `record` with its tokens in the joined form: itself when they already are, a copy when it carries an older list. */
+export function withJoinedTokens<T extends { tokens: JoinedTokens }>(record: T): T {
+  return typeof record.tokens === 'string' ? record : { ...record, tokens: asJoinedTokens(record.tokens as readonly string[]) };
 }
 
 /**

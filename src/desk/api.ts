@@ -35,12 +35,12 @@ export function parseQuery<S extends z.ZodObject>(schema: S, req: FastifyRequest
   return null;
 }
 
-/** Adds the readable region name next to the code, when the code is a known GB/T 2260 one. */
 /** An item as the API gives it: its tokens as a list, as the API always has (the pipeline carries them joined). */
 export function itemView(it: ScoredItem): Omit<ScoredItem, 'tokens'> & { tokens: string[] } {
   return { ...it, tokens: splitTokens(it.tokens) };
 }
 
+/** Adds the readable region name next to the code, when the code is a known GB/T 2260 one. */
 export function withRegionName(a: Alert): Alert & { regionName?: string } {
   const name = a.region ? regionName(a.region) : undefined;
   return name ? { ...a, regionName: name } : a;

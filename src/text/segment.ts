@@ -88,14 +88,14 @@ export function keepMeaningful(tokens: string[]): string[] {
     const t = tokens[i]!;
     const c = classOf(t, table);
     if (c === IS_MEANINGFUL) tokens[k++] = t;
-    else if (c === (IS_MEANINGFUL | IS_SPACE)) return cleanSplitting(tokens, k, i, table);
+    else if (c === (IS_MEANINGFUL | IS_SPACE)) return keepMeaningfulSplitting(tokens, k, i, table);
   }
   tokens.length = k;
   return tokens;
 }
 
 /** keepMeaningful() from token `i` on, once a token holding whitespace is met: `k` tokens are kept so far. */
-function cleanSplitting(tokens: string[], k: number, i: number, table: Uint8Array): string[] {
+function keepMeaningfulSplitting(tokens: string[], k: number, i: number, table: Uint8Array): string[] {
   const out = tokens.slice(0, k);
   for (; i < tokens.length; i++) {
     for (const part of tokens[i]!.split(/\s+/u)) if (classOf(part, table) === IS_MEANINGFUL) out.push(part);

@@ -102,7 +102,6 @@ export function jiebaIdf(token: string): number {
   return v === AMBIGUOUS ? ambiguousIdf(token) : v;
 }
 
-
 /*
  * Per-call scratch, reused so that hashing an item allocates (almost) nothing: the distinct tokens
  * and the weight accumulators. Taken while in use, so an idf callback that itself calls simhash

@@ -112,11 +112,12 @@ interface ItemRow {
   rowid: number;
   published_at: string;
   level_rank: number | null;
+  doc_key: number;
 }
 
 /**
  * The embedded store: items as a narrow table keyed by level and time (see BANDS) beside their
- * documents, alerts as narrow rows of indexed columns beside their JSON documents, full text in
+ * documents, which are appended in arrival order (see keyDocumentsApart), alerts as narrow rows of indexed columns beside their JSON documents, full text in
  * contentless FTS5 tables over our own jieba tokens (the same tokens the rules see). Items'
  * region, kind and risk filters are words in their full-text index (see facetWords); alerts, a
  * few thousand incidents, filter regions through a prefix table. Either way '360000' finds
@@ -153,10 +154,12 @@ export class SqliteStore implements Store {
         risk         INTEGER NOT NULL,
         score        REAL NOT NULL,
         region       TEXT,
-        business     TEXT
+        business     TEXT,
+        terms        TEXT NOT NULL,
+        doc_key      INTEGER NOT NULL
       );
       CREATE INDEX IF NOT EXISTS items_source ON items(source_id);
-      CREATE TABLE IF NOT EXISTS item_docs (rowid INTEGER PRIMARY KEY, terms TEXT NOT NULL, tokens TEXT NOT NULL, doc TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS item_docs (rowid INTEGER PRIMARY KEY, tokens TEXT NOT NULL, doc TEXT NOT NULL);
       CREATE VIRTUAL TABLE IF NOT EXISTS items_fts USING fts5(tokens, facets, content='', contentless_delete=1, tokenize='unicode61');
 
       CREATE TABLE IF NOT EXISTS alerts (
@@ -177,21 +180,26 @@ export class SqliteStore implements Store {
       CREATE INDEX IF NOT EXISTS alert_regions_alert ON alert_regions(alert_rowid);
       CREATE VIRTUAL TABLE IF NOT EXISTS alerts_fts USING fts5(tokens, content='', contentless_delete=1, tokenize='unicode61');
     `);
+    if (!hasColumn(db, 'items', 'doc_key')) keyDocumentsApart(db);
+    // Document rows of a store that keyDocumentsApart migrated keep their terms column, no longer read.
+    const docsKeepTerms = hasColumn(db, 'item_docs', 'terms');
     this.st = {
-      findItem: db.prepare('SELECT rowid, published_at, level_rank FROM items WHERE id = ?'),
+      findItem: db.prepare('SELECT rowid, published_at, level_rank, doc_key FROM items WHERE id = ?'),
       firstKey: db.prepare('SELECT min(rowid) FROM items WHERE rowid BETWEEN ? AND ?').pluck(),
       insertItem: db.prepare(
-        'INSERT INTO items (rowid, id, source_id, kind, published_at, category, level_rank, risk, score, region, business) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO items (rowid, id, source_id, kind, published_at, category, level_rank, risk, score, region, business, terms, doc_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
-      updateItem: db.prepare('UPDATE items SET source_id = ?, kind = ?, category = ?, risk = ?, score = ?, region = ?, business = ? WHERE rowid = ?'),
+      updateItem: db.prepare(
+        'UPDATE items SET source_id = ?, kind = ?, category = ?, risk = ?, score = ?, region = ?, business = ?, terms = ?, doc_key = ? WHERE rowid = ?',
+      ),
       deleteItem: db.prepare('DELETE FROM items WHERE rowid = ?'),
-      putDoc: db.prepare('INSERT OR REPLACE INTO item_docs (rowid, terms, tokens, doc) VALUES (?, ?, ?, ?)'),
-      deleteDoc: db.prepare('DELETE FROM item_docs WHERE rowid = ?'),
+      addDoc: db.prepare(docsKeepTerms ? "INSERT INTO item_docs (terms, tokens, doc) VALUES ('', ?, ?)" : 'INSERT INTO item_docs (tokens, doc) VALUES (?, ?)'),
+      putDoc: db.prepare('UPDATE item_docs SET tokens = ?, doc = ? WHERE rowid = ?'),
       delItemFts: db.prepare('DELETE FROM items_fts WHERE rowid = CAST(? AS INTEGER)'),
       addItemFts: db.prepare('INSERT INTO items_fts (rowid, tokens, facets) VALUES (CAST(? AS INTEGER), ?, ?)'),
-      getItem: db.prepare('SELECT d.tokens, d.doc FROM items i JOIN item_docs d ON d.rowid = i.rowid WHERE i.id = ?'),
-      getItems: db.prepare('SELECT d.tokens, d.doc FROM items i JOIN item_docs d ON d.rowid = i.rowid WHERE i.id IN (SELECT value FROM json_each(?))'),
-      getDocs: db.prepare('SELECT rowid AS k, tokens, doc FROM item_docs WHERE rowid IN (SELECT value FROM json_each(?))'),
+      getItem: db.prepare('SELECT d.tokens, d.doc FROM items i JOIN item_docs d ON d.rowid = i.doc_key WHERE i.id = ?'),
+      getItems: db.prepare('SELECT d.tokens, d.doc FROM items i JOIN item_docs d ON d.rowid = i.doc_key WHERE i.id IN (SELECT value FROM json_each(?))'),
+      getDocs: db.prepare('SELECT i.rowid AS k, d.tokens, d.doc FROM items i JOIN item_docs d ON d.rowid = i.doc_key WHERE i.rowid IN (SELECT value FROM json_each(?))'),
       getAlertRow: db.prepare('SELECT a.rowid, d.doc FROM alerts a JOIN alert_docs d ON d.rowid = a.rowid WHERE a.id = ?'),
       upsertAlert: db.prepare(`
         INSERT INTO alerts (id, level_rank, category, status, first_seen_at, last_seen_at, version, merged_into)
@@ -231,25 +239,27 @@ export class SqliteStore implements Store {
       const old = this.st.findItem.get(it.id) as ItemRow | undefined;
       const level = it.level ? levelRank(it.level) : null;
       const business = businessOf(it);
+      const terms = JSON.stringify(termsOf(it));
+      // Tokens are kept once, beside the document (a record from before they were joined brings a list).
+      const { tokens: given, ...rest } = it;
+      const tokens = asJoinedTokens(given);
+      const doc = JSON.stringify(rest);
+      // A new document is appended; one rewritten keeps its place, even when its item moves.
+      const docKey = old && this.st.putDoc.run(tokens, doc, old.doc_key).changes === 1 ? old.doc_key : Number(this.st.addDoc.run(tokens, doc).lastInsertRowid);
       let key: number;
       if (old && old.published_at === publishedAt && old.level_rank === level) {
         key = old.rowid;
-        this.st.updateItem.run(it.sourceId, it.kind, it.category, it.risk ? 1 : 0, it.score, it.regions[0] ?? null, business, key);
+        this.st.updateItem.run(it.sourceId, it.kind, it.category, it.risk ? 1 : 0, it.score, it.regions[0] ?? null, business, terms, docKey, key);
         ftsDeletes.push(key);
       } else {
         if (old) {
           // a new publication time or level is a new key: the item moves
           this.st.deleteItem.run(old.rowid);
-          this.st.deleteDoc.run(old.rowid);
           ftsDeletes.push(old.rowid);
         }
         key = this.freeKey(bandOf(it.level), ms);
-        this.st.insertItem.run(key, it.id, it.sourceId, it.kind, publishedAt, it.category, level, it.risk ? 1 : 0, it.score, it.regions[0] ?? null, business);
+        this.st.insertItem.run(key, it.id, it.sourceId, it.kind, publishedAt, it.category, level, it.risk ? 1 : 0, it.score, it.regions[0] ?? null, business, terms, docKey);
       }
-      // Tokens are kept once, beside the document (a record from before they were joined brings a list).
-      const { tokens: given, ...rest } = it;
-      const tokens = asJoinedTokens(given);
-      this.st.putDoc.run(key, JSON.stringify(termsOf(it)), tokens, JSON.stringify(rest));
       // Searches ask whether a word occurs (every token AND-ed, never a phrase or a rank), so the
       // index gets each distinct word once: a third fewer postings to write and store.
       ftsInserts.push({ key, tokens: distinctTokens(tokens), facets: facetWords(it) });
@@ -451,8 +461,8 @@ export class SqliteStore implements Store {
   async aggregate(q: AggregateQuery): Promise<AggregateBucket[]> {
     const { where, args } = this.itemWhere(q.filter);
     const size = q.size ?? 50;
-    // an item's terms are the first column of its document row: read without touching the document
-    const from = q.groupBy === 'term' ? 'items JOIN item_docs d ON d.rowid = items.rowid JOIN json_each(d.terms) t' : 'items';
+    // an item's terms sit in its narrow row: term trends never read a document
+    const from = q.groupBy === 'term' ? 'items JOIN json_each(items.terms) t' : 'items';
     const key = AGG_KEY[q.groupBy];
     const w = [...where, `${key} IS NOT NULL`, `${key} != ''`];
     const cond = `WHERE ${w.join(' AND ')}`;
@@ -611,6 +621,25 @@ function moveAlertDocs(db: Db): void {
       CREATE TABLE IF NOT EXISTS alert_docs (rowid INTEGER PRIMARY KEY, doc TEXT NOT NULL);
       INSERT OR REPLACE INTO alert_docs (rowid, doc) SELECT rowid, doc FROM alerts;
       ALTER TABLE alerts DROP COLUMN doc;
+    `);
+  })();
+}
+
+/**
+ * A store written before documents had keys of their own kept each item's document at the
+ * item's key. Items arrive in any order of time (a backfill, an import of last month's hotline
+ * records), and each document, about 12 KB, went into the middle of the table: a batch of 200
+ * rewrote pages all over it, and the durable commit cost about a third more than appending
+ * (bench README, eighth session). Documents stay where they are; each item row learns its
+ * document's key, and takes over the terms its document row held, which term trends then read
+ * without touching documents. One transaction, so a crash leaves either layout whole.
+ */
+function keyDocumentsApart(db: Db): void {
+  db.transaction(() => {
+    db.exec(`
+      ALTER TABLE items ADD COLUMN terms TEXT;
+      ALTER TABLE items ADD COLUMN doc_key INTEGER;
+      UPDATE items SET doc_key = rowid, terms = coalesce((SELECT d.terms FROM item_docs d WHERE d.rowid = items.rowid), '[]');
     `);
   })();
 }

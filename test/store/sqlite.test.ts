@@ -147,7 +147,7 @@ describe('documents', () => {
     expect(await store.getItem('a')).toEqual(it1);
     expect(await store.getItem('b')).toEqual(empty);
     expect(await store.getItems(['b', 'nope', 'a'])).toEqual([empty, it1]);
-    const { doc } = db.prepare("SELECT doc FROM item_docs d JOIN items i ON i.rowid = d.rowid WHERE i.id = 'a'").get() as { doc: string };
+    const { doc } = db.prepare("SELECT doc FROM item_docs d JOIN items i ON d.rowid = i.doc_key WHERE i.id = 'a'").get() as { doc: string };
     expect(JSON.parse(doc)).not.toHaveProperty('tokens');
     expect((await store.searchItems(ItemQuery.parse({ q: '食堂' }))).items).toEqual([it1]);
   });
@@ -160,7 +160,7 @@ describe('documents', () => {
     expect((await store.getItem('old-bus'))!.tokens).toBe('过期 牛奶');
     expect((await store.searchItems(ItemQuery.parse({ q: '牛奶' }))).items.map((i) => i.id)).toEqual(['old-bus']);
     // Rows of an older store: the column joined by U+001F, or (a token held it) the list in the document.
-    const rowid = (id: string) => (db.prepare('SELECT rowid FROM items WHERE id = ?').get(id) as { rowid: number }).rowid;
+    const rowid = (id: string) => (db.prepare('SELECT doc_key FROM items WHERE id = ?').get(id) as { doc_key: number }).doc_key;
     db.prepare('UPDATE item_docs SET tokens = ? WHERE rowid = ?').run('某小学\u001f食堂\u001f呕吐', rowid('col'));
     const { doc } = db.prepare('SELECT doc FROM item_docs WHERE rowid = ?').get(rowid('doc')) as { doc: string };
     db.prepare('UPDATE item_docs SET tokens = ?, doc = ? WHERE rowid = ?').run('a\u001fb', JSON.stringify({ ...JSON.parse(doc), tokens: ['a\u001fb', '', 'c d'] }), rowid('doc'));
@@ -292,6 +292,94 @@ describe('every filter combination answers what a plain filter over the items an
       expect(page.total, JSON.stringify(q)).toBe(expected.length);
       expect(page.items.map((i) => i.id), JSON.stringify(q)).toEqual(expected.slice(0, 20).map((i) => i.id));
     }
+  });
+});
+
+describe('document keys', () => {
+  const docKeys = () => Object.fromEntries((db.prepare('SELECT id, doc_key FROM items').all() as { id: string; doc_key: number }[]).map((r) => [r.id, r.doc_key]));
+
+  it('appends documents in arrival order, whatever the times of their items', async () => {
+    open();
+    const days = [17, 3, 28, 9, 1, 22];
+    await store.upsertItems(days.slice(0, 3).map((d, i) => item({ id: `i${i}`, title: '超市 过期', publishedAt: new Date(Date.UTC(2026, 10, d)).toISOString() })));
+    await store.upsertItems(days.slice(3).map((d, i) => item({ id: `i${i + 3}`, title: '食堂 呕吐', level: i % 2 ? '红' : null, publishedAt: new Date(Date.UTC(2026, 10, d)).toISOString() })));
+    const keys = docKeys();
+    const inArrival = days.map((_, i) => keys[`i${i}`]!);
+    expect(inArrival).toEqual([...inArrival].sort((a, b) => a - b));
+    expect(new Set(inArrival).size).toBe(days.length);
+    expect(await ids({})).toEqual(['i2', 'i5', 'i0', 'i3', 'i1', 'i4']);
+  });
+
+  it('rewrites a document in its place when its item is updated or moves to another time or level', async () => {
+    open();
+    await store.upsertItems([item({ id: 'a', title: '超市 过期' }), item({ id: 'b', title: '食堂 呕吐' })]);
+    const before = docKeys();
+    const moved = item({ id: 'a', title: '超市 过期 变质', level: '橙', risk: true, publishedAt: '2026-11-29T08:00:00.000Z' });
+    const updated = item({ id: 'b', title: '食堂 呕吐 住院' });
+    await store.upsertItems([moved, updated]);
+    expect(docKeys()).toEqual(before);
+    expect(db.prepare('SELECT count(*) AS n FROM item_docs').get()).toEqual({ n: 2 });
+    expect(await store.getItems(['a', 'b'])).toEqual([moved, updated]);
+    expect(await ids({ q: '变质', level: '橙' })).toEqual(['a']);
+    expect(await ids({ q: '住院' })).toEqual(['b']);
+  });
+});
+
+describe('a store whose documents sat at their items\' keys', () => {
+  /**
+   * The layout before documents had keys of their own, made from a store of today: each document
+   * row at its item's key, holding the item's terms; item rows without terms or document key.
+   */
+  function toDocumentsAtItemKeys(): void {
+    db.exec(`
+      CREATE TABLE old_docs (rowid INTEGER PRIMARY KEY, terms TEXT NOT NULL, tokens TEXT NOT NULL, doc TEXT NOT NULL);
+      INSERT INTO old_docs SELECT i.rowid, i.terms, d.tokens, d.doc FROM items i JOIN item_docs d ON d.rowid = i.doc_key;
+      DROP TABLE item_docs;
+      ALTER TABLE old_docs RENAME TO item_docs;
+      ALTER TABLE items DROP COLUMN terms;
+      ALTER TABLE items DROP COLUMN doc_key;
+    `);
+  }
+  const hit = (term: string) => ({ rule: 'r', group: 'g', term, start: 0, end: term.length, weight: 1, negated: false });
+  const olderItems = () =>
+    Array.from({ length: 40 }, (_, i) =>
+      item({
+        id: `old-${i}`,
+        title: i % 2 ? '超市 过期' : '食堂 呕吐',
+        level: i % 4 ? null : '红',
+        risk: i % 4 === 0,
+        hits: [hit(i % 2 ? '过期' : '呕吐')],
+        publishedAt: new Date(Date.UTC(2026, 10, 1 + (i % 20), Math.floor(i / 20))).toISOString(),
+      }),
+    );
+
+  it('gives each item row its document key and terms when opened, and reads, searches, counts and updates as before', async () => {
+    const items = olderItems();
+    open();
+    await store.upsertItems(items);
+    toDocumentsAtItemKeys();
+    await store.close();
+    open();
+    expect(db.prepare('SELECT count(*) AS n FROM items WHERE doc_key = rowid').get()).toEqual({ n: items.length });
+    expect(await store.getItems(['old-3', 'old-8'])).toEqual([items[3], items[8]]);
+    expect(await ids({ q: '呕吐', level: '红' })).toEqual(items.filter((_, i) => i % 4 === 0).sort((a, b) => b.publishedAt.localeCompare(a.publishedAt)).map((i) => i.id));
+    expect(await store.aggregate({ groupBy: 'term', filter: {} })).toEqual([
+      { key: '呕吐', count: 20 },
+      { key: '过期', count: 20 },
+    ]);
+    // an older item updated in place, one moved to another level, and a new one
+    const updated = { ...items[1]!, score: 3 };
+    const moved = { ...items[2]!, level: '黄' as const, risk: true, hits: [hit('变质')] };
+    const fresh = item({ id: 'new', title: '超市 过期', hits: [hit('过期')], publishedAt: '2026-12-01T00:00:00.000Z' });
+    await store.upsertItems([updated, moved, fresh]);
+    expect(await store.getItems(['old-1', 'old-2', 'new'])).toEqual([updated, moved, fresh]);
+    expect(await ids({ q: '呕吐', level: '黄' })).toEqual(['old-2']);
+    expect(await store.aggregate({ groupBy: 'term', filter: {} })).toEqual([
+      { key: '过期', count: 21 },
+      { key: '呕吐', count: 19 },
+      { key: '变质', count: 1 },
+    ]);
+    expect((await store.searchItems(ItemQuery.parse({}))).total).toBe(items.length + 1);
   });
 });
 

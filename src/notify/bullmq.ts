@@ -1,4 +1,4 @@
-import { Queue as BullQueue, Worker, UnrecoverableError, DelayedError, type Job } from 'bullmq';
+import { Queue as BullQueue, Worker, UnrecoverableError, DelayedError, type Job, type JobState } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { ChannelCounts, Delivery, DeliveryHandler, DeliveryState, Queue, QueueWorker, WorkOptions } from './queue.ts';
 import { DeferDelivery, PermanentDeliveryError } from './queue.ts';
@@ -169,9 +169,12 @@ export class BullmqQueue implements Queue {
     const ids = await this.conn.zrange(this.alertKey(alertId), 0, -1);
     const out: DeliveryState[] = [];
     for (const id of ids) {
+      // The state before the job's hash: a job that moves on in between is shown with its newer
+      // attempts and older state (still pending), never as dead with its last attempt missing.
+      const state = await this.queue.getJobState(id);
       const job = (await this.queue.getJob(id)) as Job<JobData> | undefined;
-      if (!job) continue;
-      out.push(await this.toState(job));
+      if (!job || state === 'unknown') continue;
+      out.push(await this.toState(job, state));
     }
     return out;
   }
@@ -186,8 +189,7 @@ export class BullmqQueue implements Queue {
     return out;
   }
 
-  private async toState(job: Job<JobData>): Promise<DeliveryState> {
-    const state = await job.getState();
+  private async toState(job: Job<JobData>, state: JobState): Promise<DeliveryState> {
     const digestId = await this.conn.hget(this.keys.digested, job.id!);
     const status = state === 'completed' || digestId ? 'delivered' : state === 'failed' ? 'dead' : 'pending';
     const parked = status === 'pending' && (await this.conn.zscore(this.keys.parked(job.data.delivery.channel), job.id!)) !== null;

@@ -86,6 +86,39 @@ describe.skipIf(!redisUrl)('BullMQ queue (redis-server)', () => {
     await w.stop();
   });
 
+  it('never shows a delivery as dead with its last attempt missing, though it fails while being read', async () => {
+    const q = queue();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let lastStarted = false;
+    const w = q.work(
+      async (_d, attempt) => {
+        if (attempt === 3) {
+          lastStarted = true;
+          await gate;
+        }
+        throw new Error('HTTP 502 Bad Gateway');
+      },
+      { pollMs: 10, backoffMs: 5, maxAttempts: 3 },
+    );
+    await q.enqueue([delivery('alert-3301-0007.xihu-county.raised')]);
+    await eventually(() => lastStarted);
+    // The read takes the job's hash during the last attempt and the attempt fails before the read ends.
+    const bull = (q as unknown as { queue: { getJob: (id: string) => Promise<unknown>; getJobState: (id: string) => Promise<string> } }).queue;
+    const getJob = bull.getJob.bind(bull);
+    bull.getJob = async (id) => {
+      const job = await getJob(id);
+      release();
+      await eventually(async () => (await bull.getJobState(id)) === 'failed');
+      return job;
+    };
+    const [during] = await q.deliveriesFor('alert-3301-0007');
+    expect(during).toMatchObject({ status: 'pending', attempts: 2 });
+    bull.getJob = getJob;
+    expect((await q.deliveriesFor('alert-3301-0007'))[0]).toMatchObject({ status: 'dead', attempts: 3, lastError: 'HTTP 502 Bad Gateway' });
+    await w.stop();
+  });
+
   it('shows a delivery waiting for its retry as pending, with the error and when it is due', async () => {
     const q = queue();
     const w = q.work(async () => { throw new Error('HTTP 503 Service Unavailable'); }, { pollMs: 20, backoffMs: 60_000, maxAttempts: 5 });

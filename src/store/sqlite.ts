@@ -117,11 +117,11 @@ interface ItemRow {
 
 /**
  * The embedded store: items as a narrow table keyed by level and time (see BANDS) beside their
- * documents, which are appended in arrival order (see keyDocumentsApart), alerts as narrow rows of indexed columns beside their JSON documents, full text in
- * contentless FTS5 tables over our own jieba tokens (the same tokens the rules see). Items'
- * region, kind and risk filters are words in their full-text index (see facetWords); alerts, a
- * few thousand incidents, filter regions through a prefix table. Either way '360000' finds
- * everything in the province.
+ * documents, which are appended in arrival order (see keyDocumentsApart); alerts as narrow rows
+ * of indexed columns beside their JSON documents; full text in contentless FTS5 tables over our
+ * own jieba tokens (the same tokens the rules see). Items' region, kind and risk filters are
+ * words in their full-text index (see facetWords); alerts, a few thousand incidents, filter
+ * regions through a prefix table. Either way '360000' finds everything in the province.
  */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';

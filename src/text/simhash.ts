@@ -201,7 +201,9 @@ function signBits(s: Scratch, n: number): { hi: number; lo: number } {
 }
 
 /**
- * Each distinct token (figures left out) weighs its count × idf, in first-seen order. Its 64 bits
+ * Each distinct token weighs its count × idf, in first-seen order. Figures (digits, '.', ',', '%'
+ * only) are left out: they are what reposts edit most (32名 → 30余名) and say least about which
+ * story it is. Its 64 bits
  * come from two independent 32-bit FNV-1a variants (no BigInt in the hot loop); each bit adds the
  * weight to its sum when set and takes it away when not, and the SimHash bit is set when the sum
  * is positive. `tokens` are joined by spaces, as a ScoredItem carries them (src/text/tokens.ts):
